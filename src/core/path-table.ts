@@ -1,0 +1,105 @@
+import { Stream, type Publisher } from "./stream.ts";
+
+export interface PathTableOptions {
+  /** How long viewers wait for a publisher that dropped before they get end-of-stream. */
+  graceMs: number;
+  /** A second publisher replaces the live one instead of being refused. */
+  takeover: boolean;
+  ringBytes: number;
+  ringFrames: number;
+}
+
+/** A publish on a path that already has a live publisher (and takeover is off). */
+export class PathBusyError extends Error {
+  constructor(readonly path: string) {
+    super(`path ${path} already has a publisher`);
+    this.name = "PathBusyError";
+  }
+}
+
+/** Stream paths: one or more segments of [A-Za-z0-9_.~-], no empty or dot-only segment. */
+const PATH_RE = /^[A-Za-z0-9_.~-]+(\/[A-Za-z0-9_.~-]+)*$/;
+export const MAX_PATH_LENGTH = 256;
+
+export function isValidPath(path: string): boolean {
+  return path.length <= MAX_PATH_LENGTH && PATH_RE.test(path) && !path.split("/").some((s) => s === "." || s === "..");
+}
+
+/**
+ * Every stream by path. Publishing claims a path (refused or taken over when live); a publisher that
+ * drops leaves its stream waiting for `graceMs`; readers of a path nobody publishes yet wait on an
+ * idle stream, which goes away with its last reader.
+ */
+export class PathTable {
+  readonly streams = new Map<string, Stream>();
+  private graceTimers = new Map<Stream, ReturnType<typeof setTimeout>>();
+
+  constructor(readonly opts: PathTableOptions) {}
+
+  get(path: string): Stream | undefined {
+    return this.streams.get(path);
+  }
+
+  /** Claims `path` for `publisher`; throws PathBusyError when it is live and takeover is off. */
+  publish(path: string, publisher: Publisher): Stream {
+    let stream = this.streams.get(path);
+    if (stream?.state === "live" && stream.publisher) {
+      if (!this.opts.takeover) throw new PathBusyError(path);
+      const old = stream.publisher;
+      stream.publisher = null; // its unpublish must not start a grace period
+      old.close("taken over by a new publisher");
+    }
+    if (!stream) {
+      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames);
+      this.streams.set(path, stream);
+    }
+    const timer = this.graceTimers.get(stream);
+    if (timer) clearTimeout(timer);
+    this.graceTimers.delete(stream);
+    stream.beginEpoch(publisher);
+    return stream;
+  }
+
+  /** The publisher is gone: readers stay for the grace period, then get end-of-stream. */
+  unpublish(stream: Stream, publisher: Publisher): void {
+    if (stream.publisher !== publisher) return; // already replaced
+    stream.setState("waiting");
+    const timer = setTimeout(() => this.end(stream), this.opts.graceMs);
+    timer.unref?.();
+    this.graceTimers.set(stream, timer);
+  }
+
+  /** A reader asks for `path`: the stream, or an idle one to wait on. */
+  read(path: string): Stream {
+    let stream = this.streams.get(path);
+    if (!stream) {
+      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames);
+      this.streams.set(path, stream);
+    }
+    return stream;
+  }
+
+  /** A reader left: an idle stream with no readers left is forgotten. */
+  readerLeft(stream: Stream): void {
+    if (stream.state === "idle" && stream.readerCount === 0 && this.streams.get(stream.path) === stream) {
+      this.streams.delete(stream.path);
+    }
+  }
+
+  /** Ends a stream now: readers get end-of-stream, the path is free. */
+  end(stream: Stream): void {
+    const timer = this.graceTimers.get(stream);
+    if (timer) clearTimeout(timer);
+    this.graceTimers.delete(stream);
+    if (this.streams.get(stream.path) === stream) this.streams.delete(stream.path);
+    stream.setState("ended");
+  }
+
+  /** Everything, at shutdown. */
+  close(): void {
+    for (const s of [...this.streams.values()]) {
+      s.publisher?.close("server shutting down");
+      this.end(s);
+    }
+  }
+}
