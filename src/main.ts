@@ -172,7 +172,9 @@ if (import.meta.main) {
       process.stderr.write(e.message + "\n");
       process.exit(2);
     }
-    process.stderr.write(`spate: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // A system error (EADDRINUSE, EACCES) is the user's to fix: its message says enough.
+    const systemError = e instanceof Error && typeof (e as { code?: unknown }).code === "string";
+    process.stderr.write(`spate: ${e instanceof Error ? (systemError ? e.message : (e.stack ?? e.message)) : String(e)}\n`);
     process.exit(1);
   }
 }
