@@ -21,7 +21,7 @@ export class BitReader {
     return this.endBit - this.pos;
   }
 
-  /** Bits consumed since the byte at `start` (for byte_alignment() relative to a structure start). */
+  /** Absolute bit position in the buffer (bit 0 = MSB of byte 0). */
   get bitPos(): number {
     return this.pos;
   }
