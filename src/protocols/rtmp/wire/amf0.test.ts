@@ -111,7 +111,8 @@ describe("commands and data messages", () => {
 
   test("malformed commands are ProtocolErrors", () => {
     expect(() => decodeCommand(encodeAmf0([1, 2]))).toThrow("command name is number");
-    expect(() => decodeCommand(encodeAmf0(["play"]))).toThrow("command play: transaction id is undefined");
+    expect(() => decodeCommand(encodeAmf0(["play", "x"]))).toThrow("command play: transaction id is string");
+    expect(decodeCommand(encodeAmf0(["onFCPublish"]))).toEqual({ name: "onFCPublish", transactionId: 0, commandObject: null, args: [] });
     expect(decodeCommand(encodeAmf0(["play", 0, 7])).commandObject).toBeNull();
   });
 

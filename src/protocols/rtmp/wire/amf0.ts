@@ -29,10 +29,13 @@ export function decodeCommand(buf: Uint8Array, typeId?: number): Command {
   const values = decodeAmf0All(typeId === undefined ? buf : amf0Body(buf, typeId));
   const [name, transactionId, commandObject] = values;
   if (typeof name !== "string") throw amfError(`command name is ${typeName(name)}, not a string`);
-  if (typeof transactionId !== "number") throw amfError(`command ${name}: transaction id is ${typeName(transactionId)}`);
+  // ffmpeg's server sends a bare ["onFCPublish"]: a missing transaction id is taken as 0.
+  if (typeof transactionId !== "number" && values.length > 1) {
+    throw amfError(`command ${name}: transaction id is ${typeName(transactionId)}`);
+  }
   return {
     name,
-    transactionId,
+    transactionId: typeof transactionId === "number" ? transactionId : 0,
     commandObject: isObject(commandObject) ? commandObject : null,
     args: values.slice(3),
   };
