@@ -7,6 +7,8 @@ export interface PathTableOptions {
   takeover: boolean;
   ringBytes: number;
   ringFrames: number;
+  /** Wall-clock ms source for the streams (tests pass a fake one). */
+  clock?: () => number;
 }
 
 /** A publish on a path that already has a live publisher (and takeover is off). */
@@ -50,7 +52,7 @@ export class PathTable {
       old.close("taken over by a new publisher");
     }
     if (!stream) {
-      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames);
+      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames, this.opts.clock);
       this.streams.set(path, stream);
     }
     const timer = this.graceTimers.get(stream);
@@ -73,7 +75,7 @@ export class PathTable {
   read(path: string): Stream {
     let stream = this.streams.get(path);
     if (!stream) {
-      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames);
+      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames, this.opts.clock);
       this.streams.set(path, stream);
     }
     return stream;

@@ -8,7 +8,10 @@ export interface ByteSink {
 export const PUMP_DONE = 0;
 /** The sink took less than offered: wait for drain. */
 export const PUMP_BLOCKED = 1;
-/** The reader was too far behind and now stands at the newest keyframe; the caller may re-send headers, then pump again. */
+/**
+ * The reader now stands at a keyframe it did not reach in order (it was too far behind, or it was
+ * waiting for the first one): the caller sends headers if its format needs them, then pumps again.
+ */
 export const PUMP_SKIPPED = 2;
 /** A half-sent entry was overwritten: the byte stream cannot be continued, the reader must go. */
 export const PUMP_LOST = 3;
@@ -52,6 +55,11 @@ export class RingCursor {
 
   pump(sink: ByteSink, maxLagMs: number): number {
     const r = this.ring;
+    // A half-sent entry is finished on its own, so the lag check below runs at every boundary.
+    if (this.offset > 0) {
+      const st = this.finishEntry(sink);
+      if (st !== PUMP_DONE) return st;
+    }
     while (this.seq < r.head) {
       if (this.offset === 0) {
         if (this.waitKey) {
@@ -60,6 +68,7 @@ export class RingCursor {
             continue;
           }
           this.waitKey = false;
+          return PUMP_SKIPPED; // landed on a keyframe: the caller sends headers first
         }
         if (!r.has(this.seq) || (this.seq < r.lastKey && r.time(r.head - 1) - r.time(this.seq) > maxLagMs)) {
           if (r.lastKey < r.tail) {
@@ -87,6 +96,27 @@ export class RingCursor {
       this.advance(n);
       return PUMP_BLOCKED;
     }
+    return PUMP_DONE;
+  }
+
+  /**
+   * Sends the rest of a half-sent entry, so the caller may put bytes of its own between entries.
+   * Returns PUMP_DONE (now at a boundary), PUMP_BLOCKED or PUMP_LOST.
+   */
+  finishEntry(sink: ByteSink): number {
+    if (this.offset === 0) return PUMP_DONE;
+    const r = this.ring;
+    if (!r.has(this.seq)) return PUMP_LOST;
+    const from = r.start(this.seq) + this.offset;
+    const to = r.end(this.seq);
+    const n = sink.write(r.buf.subarray(from, to));
+    this.bytesSent += n;
+    if (n < to - from) {
+      this.offset += n;
+      return PUMP_BLOCKED;
+    }
+    this.seq++;
+    this.offset = 0;
     return PUMP_DONE;
   }
 

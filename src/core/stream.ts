@@ -40,12 +40,16 @@ export class Stream {
   readonly path: string;
   readonly ring: FrameRing;
   readonly createdMs: number;
+  /** Wall-clock ms source (tests pass a fake one). */
+  readonly clock: () => number;
   tracks: Track[];
   publisher: Publisher | null;
   state: StreamState;
   liveSinceMs: number;
   bytesIn: number;
   bytesOut: number;
+  /** Viewers disconnected for being too slow (all protocols). */
+  droppedViewers: number;
   readers: Map<string, number>;
   private writers: Writer[];
   // Timestamp normalisation, per track (index = track id).
@@ -55,16 +59,18 @@ export class Stream {
   private epochOffsetSec: number;
   private epochFresh: boolean;
 
-  constructor(path: string, ringBytes: number, ringFrames: number) {
+  constructor(path: string, ringBytes: number, ringFrames: number, clock: () => number = wallMs) {
     this.path = path;
     this.ring = new FrameRing(ringBytes, ringFrames);
-    this.createdMs = wallMs();
+    this.clock = clock;
+    this.createdMs = clock();
     this.tracks = [];
     this.publisher = null;
     this.state = "idle";
     this.liveSinceMs = 0;
     this.bytesIn = 0;
     this.bytesOut = 0;
+    this.droppedViewers = 0;
     this.readers = new Map();
     this.writers = [];
     this.offsets = [];
@@ -78,7 +84,7 @@ export class Stream {
   beginEpoch(publisher: Publisher): void {
     this.publisher = publisher;
     this.state = "live";
-    this.liveSinceMs = wallMs();
+    this.liveSinceMs = this.clock();
     this.epochFresh = true;
     for (const w of this.writers) w.onState("live");
   }
@@ -130,7 +136,7 @@ export class Stream {
     t.bytes += len;
     t.frames++;
     this.bytesIn += len;
-    const f = this.ring.commitFrame(skip, len, track, dts + shift, pts + shift, keyframe, wallMs());
+    const f = this.ring.commitFrame(skip, len, track, dts + shift, pts + shift, keyframe, this.clock());
     for (let i = 0; i < this.writers.length; i++) this.writers[i]!.onFrame(f);
     return f;
   }

@@ -41,6 +41,11 @@ export class Track {
   /** Bytes of payload seen, for the measured bitrate (read by a timer, never per frame by the API). */
   bytes: number;
   frames: number;
+  /** Measured once a second by the server's sampler (bits/s, frames/s). */
+  bitrate: number;
+  measuredFps: number;
+  sampledBytes: number;
+  sampledFrames: number;
 
   constructor(id: number, codec: Codec, clockRate: number, config: Uint8Array | null = null, info: TrackInfo = {}) {
     this.id = id;
@@ -52,6 +57,10 @@ export class Track {
     this.info = info;
     this.bytes = 0;
     this.frames = 0;
+    this.bitrate = 0;
+    this.measuredFps = 0;
+    this.sampledBytes = 0;
+    this.sampledFrames = 0;
   }
 
   /** Replace the decoder configuration; returns true when it actually changed. */

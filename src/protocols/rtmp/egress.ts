@@ -1,0 +1,183 @@
+import { PUMP_BLOCKED, PUMP_DONE, PUMP_LOST, PUMP_SKIPPED, RingCursor } from "../../core/ring-cursor.ts";
+import type { Stream, StreamState } from "../../core/stream.ts";
+import type { RtmpSession } from "./session.ts";
+import { encodeCommand } from "./wire/amf0.ts";
+import { encodeMessage } from "./wire/chunk-encoder.ts";
+import * as ctl from "./wire/control.ts";
+import { onStatus } from "./wire/amf0.ts";
+import { COMMAND_AMF0, CSID_COMMAND, UserControl } from "./wire/message-types.ts";
+import { RtmpWriter, type RtmpReader } from "./writer.ts";
+
+export interface EgressLimits {
+  /** A viewer this far behind (ms of media) skips to the newest keyframe. */
+  maxViewerLagMs: number;
+  /** A viewer whose socket takes nothing for this long is disconnected. */
+  viewerDropMs: number;
+  /** A viewer that skips this many times without catching up in between is disconnected. */
+  maxSkips: number;
+}
+
+/** Control bytes (status, headers) a viewer may have queued; beyond it the viewer is gone. */
+const MAX_PENDING_CONTROL = 4 * 1024 * 1024;
+
+/**
+ * One RTMP viewer: a cursor into the stream's RtmpWriter ring, plus the few bytes that are its own
+ * (status messages, headers on join). Nothing is queued per viewer beyond what the socket did not
+ * take of those control bytes; media is always read from the shared ring.
+ */
+export class RtmpEgress implements RtmpReader {
+  readonly writer: RtmpWriter;
+  readonly cursor: RingCursor;
+  private control: Uint8Array | null;
+  private headersSent: boolean;
+  private blockedSinceMs: number;
+  private consecutiveSkips: number;
+  private detached: boolean;
+  /** Why the viewer was dropped (for the log and tests), null while it is served. */
+  dropReason: string | null;
+
+  constructor(
+    readonly session: RtmpSession,
+    readonly stream: Stream,
+    readonly msgStreamId: number,
+  ) {
+    const chunkSize = session.opts.chunkSize;
+    this.writer = stream.writer(`rtmp/${chunkSize}`, (s) => new RtmpWriter(s, chunkSize));
+    this.cursor = new RingCursor(this.writer.ring);
+    this.control = null;
+    this.headersSent = false;
+    this.blockedSinceMs = 0;
+    this.consecutiveSkips = 0;
+    this.detached = false;
+    this.dropReason = null;
+    stream.addReader(session.opts.protocol);
+    this.writer.add(this);
+    this.pump();
+  }
+
+  /** Per-viewer bytes (commands, control, headers), kept in order with the media. */
+  sendControl(bytes: Uint8Array): void {
+    if (this.control || !this.cursor.atBoundary) {
+      this.queue(bytes);
+      return;
+    }
+    const n = this.write(bytes);
+    if (n < bytes.length) this.queue(bytes.subarray(n));
+  }
+
+  pump(): void {
+    if (this.detached) return;
+    const dropMs = this.session.opts.viewerDropMs;
+    if (this.blockedSinceMs > 0) {
+      // Waiting for drain: only check whether it has waited too long.
+      if (performance.now() - this.blockedSinceMs > dropMs) this.drop("socket took nothing for too long");
+      return;
+    }
+    if (this.cursor.lagMs() > dropMs) return this.drop(`more than ${dropMs} ms behind`);
+    const cur = this.cursor;
+    if (this.control) {
+      const st = cur.finishEntry(this);
+      if (st === PUMP_LOST) return this.drop("fell behind mid-message");
+      if (st === PUMP_BLOCKED) {
+        this.blockedSinceMs = performance.now();
+        return;
+      }
+      if (!this.flushControl()) return;
+    }
+    if (!this.headersSent && !cur.waitKey && cur.seq < this.writer.ring.head) this.sendHeaders();
+    for (let guard = 0; guard < 8; guard++) {
+      const before = cur.bytesSent;
+      const st = cur.pump(this, this.session.opts.maxViewerLagMs);
+      this.stream.bytesOut += cur.bytesSent - before;
+      if (st === PUMP_DONE) {
+        this.consecutiveSkips = 0;
+        return;
+      }
+      if (st === PUMP_BLOCKED) {
+        this.blockedSinceMs = performance.now();
+        return;
+      }
+      if (st === PUMP_LOST) return this.drop("fell behind mid-message");
+      // PUMP_SKIPPED: at a keyframe it did not reach in order; headers first.
+      if (cur.skips > 0 && ++this.consecutiveSkips > this.session.opts.maxSkips) return this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
+      this.sendHeaders();
+      if (this.control) return;
+    }
+  }
+
+  onDrain(): void {
+    this.blockedSinceMs = 0;
+    this.pump();
+  }
+
+  onTracks(): void {
+    // Configuration changes reach live viewers in order through the ring; a viewer that has not
+    // started yet picks the new headers up when it does.
+  }
+
+  onState(state: StreamState): void {
+    if (state !== "ended") return;
+    // §7.1.7 StreamEOF, then the status codes players stop on.
+    this.sendControl(ctl.controlMessage(ctl.encodeUserControlTo, UserControl.StreamEOF, this.msgStreamId));
+    this.status("NetStream.Play.UnpublishNotify", `${this.stream.path} is now unpublished.`);
+    this.status("NetStream.Play.Stop", `Stopped playing ${this.stream.path}.`);
+    this.detach();
+    this.session.transport.end();
+  }
+
+  /** Leaves the writer (the last viewer out closes it). */
+  detach(): void {
+    if (this.detached) return;
+    this.detached = true;
+    this.writer.remove(this);
+    this.stream.removeReader(this.session.opts.protocol);
+    this.session.paths.readerLeft(this.stream);
+  }
+
+  /** ByteSink for the cursor. */
+  write(data: Uint8Array): number {
+    return this.session.transport.write(data);
+  }
+
+  private sendHeaders(): void {
+    this.headersSent = true;
+    this.sendControl(this.writer.headers(this.writer.keyMs));
+  }
+
+  private status(code: string, text: string): void {
+    const body = encodeCommand("onStatus", 0, null, onStatus("status", code, text, { details: this.stream.path }));
+    this.sendControl(encodeMessage(CSID_COMMAND, 0, COMMAND_AMF0, this.msgStreamId, this.session.opts.chunkSize, body));
+  }
+
+  private queue(bytes: Uint8Array): void {
+    const have = this.control?.length ?? 0;
+    if (have + bytes.length > MAX_PENDING_CONTROL) return this.drop("control queue over its bound");
+    const next = new Uint8Array(have + bytes.length); // rare: only when the socket is full
+    if (this.control) next.set(this.control);
+    next.set(bytes, have);
+    this.control = next;
+  }
+
+  /** Returns true when all queued control bytes went out. */
+  private flushControl(): boolean {
+    const c = this.control!;
+    const n = this.write(c);
+    if (n === c.length) {
+      this.control = null;
+      return true;
+    }
+    this.control = c.subarray(n);
+    this.blockedSinceMs = performance.now();
+    return false;
+  }
+
+  private drop(reason: string): void {
+    if (this.detached) return;
+    this.dropReason = reason;
+    this.session.log.warn("viewer dropped", { path: this.stream.path, reason });
+    this.stream.droppedViewers++;
+    this.detach();
+    this.session.close(reason);
+    this.session.transport.end();
+  }
+}
