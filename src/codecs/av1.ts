@@ -51,7 +51,11 @@ export function av1BitDepth(cfg: { highBitdepth: boolean; twelveBit: boolean }):
   return cfg.twelveBit ? 12 : cfg.highBitdepth ? 10 : 8;
 }
 
-/** "av01.P.LLT.DD" (ISOBMFF binding §5); size and frame rate from a sequence header among the configOBUs. */
+/**
+ * "av01.P.LLT.DD" (ISOBMFF binding §5); size and frame rate from a sequence header among the
+ * configOBUs. Throws ProtocolError for a malformed record or OBU framing; a sequence header this
+ * parser cannot read only leaves size and frame rate out.
+ */
 export function describeAv1Config(record: Uint8Array): TrackInfo {
   const cfg = parseAv1Config(record);
   const level = String(cfg.seqLevelIdx0).padStart(2, "0");
@@ -64,10 +68,14 @@ export function describeAv1Config(record: Uint8Array): TrackInfo {
   const r = new ObuReader().reset(cfg.configObus);
   while (r.next()) {
     if (r.type !== OBU_SEQUENCE_HEADER) continue;
-    const seq = parseAv1SequenceHeader(cfg.configObus.subarray(r.payloadStart, r.end));
-    info.width = seq.maxFrameWidth;
-    info.height = seq.maxFrameHeight;
-    if (seq.frameRate !== undefined) info.frameRate = seq.frameRate;
+    try {
+      const seq = parseAv1SequenceHeader(cfg.configObus.subarray(r.payloadStart, r.end));
+      info.width = seq.maxFrameWidth;
+      info.height = seq.maxFrameHeight;
+      if (seq.frameRate !== undefined) info.frameRate = seq.frameRate;
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+    }
     break;
   }
   return info;

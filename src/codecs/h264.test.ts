@@ -4,7 +4,7 @@ import { fromHex, hex, removeEmulationPrevention } from "./bits.ts";
 import { AVC_BAD_CASES, AVC_CASES, SPS_CASES } from "./h264.cases.ts";
 import {
   annexBToAvcc, avccHasIdr, avccToAnnexB, buildAvcConfig, describeAvcConfig, forEachNal, NalReader,
-  parseAvcConfig, parseSps,
+  parseAvcConfig, parseSps, toFourByteLengths,
 } from "./h264.ts";
 
 describe("avcC", () => {
@@ -97,4 +97,13 @@ describe("NAL helpers", () => {
     expect(annexBToAvcc(fromHex("aabbcc")).length).toBe(0);
     expect(hex(annexBToAvcc(fromHex("000001 65 000001 000001 41")))).toBe("000000016500000001" + "41");
   });
+});
+
+test("toFourByteLengths and a lenient describe", () => {
+  expect(hex(toFourByteLengths(fromHex("0002 0910 0001 65"), 2))).toBe("00000002091000000001" + "65");
+  const four = fromHex("00000001 65");
+  expect(toFourByteLengths(four, 4)).toBe(four);
+  // an avcC whose SPS is cut short: the record is fine, the picture facts are unknown
+  const rec = fromHex("0164001fffe1000467640 01f 01 0001 68".replace(/ /g, ""));
+  expect(describeAvcConfig(rec)).toEqual({ codecString: "avc1.64001f", profile: 100, level: 31 });
 });

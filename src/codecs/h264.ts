@@ -5,11 +5,11 @@
 import { ProtocolError } from "../core/errors.ts";
 import type { TrackInfo } from "../core/track.ts";
 import { hex } from "./bits.ts";
-import { parseSps } from "./h264-sps.ts";
+import { parseSps, type H264Sps } from "./h264-sps.ts";
 import { NalReader } from "./nal.ts";
 
 export { parseSps, type H264Sps } from "./h264-sps.ts";
-export { NalReader, forEachNal, forEachAnnexBNal, annexBToAvcc, annexBToAvccSize, avccToAnnexB, avccToAnnexBSize } from "./nal.ts";
+export { NalReader, forEachNal, forEachAnnexBNal, annexBToAvcc, annexBToAvccSize, avccToAnnexB, avccToAnnexBSize, toFourByteLengths } from "./nal.ts";
 
 /** nal_unit_type values (H.264 Table 7-1). */
 export const NAL_SLICE = 1;
@@ -135,17 +135,22 @@ function writeSets(out: Uint8Array, off: number, sets: Uint8Array[]): number {
   return off;
 }
 
-/** RFC 6381 §3.3 codec string and picture facts of an avcC. */
+/**
+ * RFC 6381 §3.3 codec string and picture facts of an avcC. Throws ProtocolError for a malformed
+ * record; an SPS this parser cannot read (decoders may still) only leaves the picture facts out.
+ */
 export function describeAvcConfig(record: Uint8Array): TrackInfo {
   const cfg = parseAvcConfig(record);
-  const sps = parseSps(cfg.sps[0]!);
-  const info: TrackInfo = {
-    codecString: "avc1." + hex(record.subarray(1, 4)),
-    width: sps.width,
-    height: sps.height,
-    profile: cfg.profile,
-    level: cfg.level,
-  };
+  const info: TrackInfo = { codecString: "avc1." + hex(record.subarray(1, 4)), profile: cfg.profile, level: cfg.level };
+  let sps: H264Sps;
+  try {
+    sps = parseSps(cfg.sps[0]!);
+  } catch (e) {
+    if (e instanceof ProtocolError) return info;
+    throw e;
+  }
+  info.width = sps.width;
+  info.height = sps.height;
   if (sps.frameRate !== undefined) info.frameRate = sps.frameRate;
   return info;
 }

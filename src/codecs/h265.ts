@@ -97,7 +97,10 @@ export function hevcCodecString(ptl: HevcProfileTierLevel, sampleEntry = "hvc1")
   return s;
 }
 
-/** Codec string from the record; picture size from its first SPS (absent when the record has none). */
+/**
+ * Codec string from the record; picture size from its first SPS (absent when the record has none or
+ * this parser cannot read it). Throws ProtocolError for a malformed record.
+ */
 export function describeHevcConfig(record: Uint8Array): TrackInfo {
   const cfg = parseHevcConfig(record);
   const info: TrackInfo = {
@@ -106,9 +109,13 @@ export function describeHevcConfig(record: Uint8Array): TrackInfo {
     level: cfg.generalLevelIdc,
   };
   if (cfg.sps.length > 0) {
-    const sps = parseHevcSps(cfg.sps[0]!);
-    info.width = sps.width;
-    info.height = sps.height;
+    try {
+      const sps = parseHevcSps(cfg.sps[0]!);
+      info.width = sps.width;
+      info.height = sps.height;
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+    }
   }
   if (cfg.avgFrameRate > 0) info.frameRate = cfg.avgFrameRate / 256;
   return info;

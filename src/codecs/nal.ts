@@ -160,3 +160,28 @@ export function avccToAnnexB(src: Uint8Array, lengthSize: number, dst?: Uint8Arr
   }
   return out.subarray(0, o);
 }
+
+/**
+ * Rewrites length-prefixed NAL units with `lengthSize`-byte lengths (1 or 2, as an avcC/hvcC may
+ * declare) into the 4-byte form frame payloads use. Returns `src` itself when it already is.
+ */
+export function toFourByteLengths(src: Uint8Array, lengthSize: number, dst?: Uint8Array): Uint8Array {
+  if (lengthSize === 4) return src;
+  const r = new NalReader().reset(src, lengthSize);
+  let size = 0;
+  while (r.next()) size += 4 + r.end - r.start;
+  const out = dst ?? new Uint8Array(size);
+  assert(out.length >= size, `toFourByteLengths needs ${size} bytes, dst has ${out.length}`);
+  r.reset(src, lengthSize);
+  let o = 0;
+  while (r.next()) {
+    const len = r.end - r.start;
+    out[o] = len >>> 24;
+    out[o + 1] = (len >>> 16) & 0xff;
+    out[o + 2] = (len >>> 8) & 0xff;
+    out[o + 3] = len & 0xff;
+    out.set(src.subarray(r.start, r.end), o + 4);
+    o += 4 + len;
+  }
+  return out.subarray(0, o);
+}
