@@ -9,7 +9,7 @@ import { parseSps, type H264Sps } from "./h264-sps.ts";
 import { NalReader } from "./nal.ts";
 
 export { parseSps, type H264Sps } from "./h264-sps.ts";
-export { NalReader, forEachNal, forEachAnnexBNal, annexBToAvcc, annexBToAvccSize, avccToAnnexB, avccToAnnexBSize, toFourByteLengths } from "./nal.ts";
+export { NalReader, AnnexBReader, forEachNal, forEachAnnexBNal, annexBToAvcc, annexBToAvccSize, avccToAnnexB, avccToAnnexBSize, toFourByteLengths } from "./nal.ts";
 
 /** nal_unit_type values (H.264 Table 7-1). */
 export const NAL_SLICE = 1;

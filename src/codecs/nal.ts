@@ -5,6 +5,8 @@
  */
 import { assert, ProtocolError } from "../core/errors.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * Allocation-free walk over length-prefixed NAL units: `reset` once, then `while (r.next())` reads
  * `r.start`/`r.end` (the NAL unit, header included) and `r.header` (its first byte). Throws
@@ -61,7 +63,6 @@ export class NalReader {
   }
 }
 
-const EMPTY = new Uint8Array(0);
 
 /** Calls `fn` with a view of each length-prefixed NAL unit (convenience form; see NalReader for hot use). */
 export function forEachNal(payload: Uint8Array, lengthSize: number, fn: (nal: Uint8Array) => void): void {
@@ -70,21 +71,54 @@ export function forEachNal(payload: Uint8Array, lengthSize: number, fn: (nal: Ui
 }
 
 /**
- * Calls `fn(start, end)` for each NAL unit of an Annex B stream (start codes 00 00 01 / 00 00 00 01),
- * trailing zero bytes stripped (a NAL unit never ends in 0x00: H.264 §7.4.1.2.4), empty units skipped.
+ * Allocation-free walk over an Annex B stream (start codes 00 00 01 / 00 00 00 01): `reset`, then
+ * `while (r.next())` reads `start`/`end` of each NAL unit. Trailing zero bytes are stripped (a NAL
+ * unit never ends in 0x00: H.264 §7.4.1.2.4), empty units skipped, bytes before the first start code
+ * ignored.
  */
-export function forEachAnnexBNal(src: Uint8Array, fn: (start: number, end: number) => void): void {
-  let i = findStartCode(src, 0);
-  if (i < 0) return;
-  let start = i + 3;
-  for (;;) {
-    const sc = findStartCode(src, start);
-    let end = sc < 0 ? src.length : sc;
-    while (end > start && src[end - 1] === 0) end--;
-    if (end > start) fn(start, end);
-    if (sc < 0) return;
-    start = sc + 3;
+export class AnnexBReader {
+  src: Uint8Array;
+  start: number;
+  end: number;
+  private pos: number;
+
+  constructor() {
+    this.src = EMPTY;
+    this.start = 0;
+    this.end = 0;
+    this.pos = -1;
   }
+
+  reset(src: Uint8Array): this {
+    this.src = src;
+    const first = findStartCode(src, 0);
+    this.pos = first < 0 ? -1 : first + 3;
+    this.start = this.end = 0;
+    return this;
+  }
+
+  next(): boolean {
+    const src = this.src;
+    while (this.pos >= 0) {
+      const start = this.pos;
+      const sc = findStartCode(src, start);
+      let end = sc < 0 ? src.length : sc;
+      while (end > start && src[end - 1] === 0) end--;
+      this.pos = sc < 0 ? -1 : sc + 3;
+      if (end > start) {
+        this.start = start;
+        this.end = end;
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/** Calls `fn(start, end)` for each NAL unit of an Annex B stream (convenience form of AnnexBReader). */
+export function forEachAnnexBNal(src: Uint8Array, fn: (start: number, end: number) => void): void {
+  const r = new AnnexBReader().reset(src);
+  while (r.next()) fn(r.start, r.end);
 }
 
 /** Position of the next 00 00 01 at or after `from`, or -1. */
@@ -102,12 +136,16 @@ function findStartCode(src: Uint8Array, from: number): number {
 
 /** Bytes `annexBToAvcc` produces for `src` (4-byte lengths). */
 export function annexBToAvccSize(src: Uint8Array): number {
+  const r = annexB.reset(src);
   let size = 0;
-  forEachAnnexBNal(src, (s, e) => {
-    size += 4 + e - s;
-  });
+  while (r.next()) size += 4 + r.end - r.start;
+  r.reset(EMPTY);
   return size;
 }
+
+const annexB = new AnnexBReader();
+/** Shared by the conversions below (none of them re-enters another while walking). */
+const scratch = new NalReader();
 
 /**
  * Annex B → 4-byte length-prefixed. Writes into `dst` when given (it must hold annexBToAvccSize(src)
@@ -117,22 +155,24 @@ export function annexBToAvcc(src: Uint8Array, dst?: Uint8Array): Uint8Array {
   const size = annexBToAvccSize(src);
   const out = dst ?? new Uint8Array(size);
   assert(out.length >= size, `annexBToAvcc needs ${size} bytes, dst has ${out.length}`);
+  const r = annexB.reset(src);
   let o = 0;
-  forEachAnnexBNal(src, (s, e) => {
-    const len = e - s;
+  while (r.next()) {
+    const len = r.end - r.start;
     out[o] = len >>> 24;
     out[o + 1] = (len >>> 16) & 0xff;
     out[o + 2] = (len >>> 8) & 0xff;
     out[o + 3] = len & 0xff;
-    out.set(src.subarray(s, e), o + 4);
+    out.set(src.subarray(r.start, r.end), o + 4);
     o += 4 + len;
-  });
+  }
+  r.reset(EMPTY);
   return out.subarray(0, o);
 }
 
 /** Bytes `avccToAnnexB` produces (4-byte start codes). */
 export function avccToAnnexBSize(src: Uint8Array, lengthSize: number): number {
-  const r = new NalReader().reset(src, lengthSize);
+  const r = scratch.reset(src, lengthSize);
   let size = 0;
   while (r.next()) size += 4 + r.end - r.start;
   return size;
@@ -148,7 +188,7 @@ export function avccToAnnexB(src: Uint8Array, lengthSize: number, dst?: Uint8Arr
   assert(out.length >= size, `avccToAnnexB needs ${size} bytes, dst has ${out.length}`);
   const inPlace = out.buffer === src.buffer && out.byteOffset === src.byteOffset;
   assert(!inPlace || lengthSize === 4, "in-place Annex B conversion needs 4-byte lengths");
-  const r = new NalReader().reset(src, lengthSize);
+  const r = scratch.reset(src, lengthSize);
   let o = 0;
   while (r.next()) {
     out[o] = 0;
@@ -167,7 +207,7 @@ export function avccToAnnexB(src: Uint8Array, lengthSize: number, dst?: Uint8Arr
  */
 export function toFourByteLengths(src: Uint8Array, lengthSize: number, dst?: Uint8Array): Uint8Array {
   if (lengthSize === 4) return src;
-  const r = new NalReader().reset(src, lengthSize);
+  const r = scratch.reset(src, lengthSize);
   let size = 0;
   while (r.next()) size += 4 + r.end - r.start;
   const out = dst ?? new Uint8Array(size);
