@@ -53,10 +53,10 @@ describe("ByteRing", () => {
 class Sink {
   chunks: Uint8Array[] = [];
   budget = Number.POSITIVE_INFINITY;
-  write(b: Uint8Array): number {
-    const n = Math.min(b.length, this.budget);
+  write(data: Uint8Array, offset: number, length: number): number {
+    const n = Math.min(length, this.budget);
     this.budget -= n;
-    this.chunks.push(b.slice(0, n));
+    this.chunks.push(data.slice(offset, offset + n));
     return n;
   }
   bytes(): number[] {

@@ -1,8 +1,12 @@
 import type { ByteRing } from "./byte-ring.ts";
 
-/** Where bytes go: returns how many it took (fewer than offered = the kernel buffer is full). */
+/**
+ * Where bytes go: returns how many of `data[offset, offset+length)` it took (fewer than offered = the
+ * kernel buffer is full). Offset and length instead of a view: no object per write (Bun's
+ * `socket.write(data, byteOffset, byteLength)` takes the same form).
+ */
 export interface ByteSink {
-  write(data: Uint8Array): number;
+  write(data: Uint8Array, offset: number, length: number): number;
 }
 
 export const PUMP_DONE = 0;
@@ -86,7 +90,7 @@ export class RingCursor {
       const runEnd = r.runEnd(this.seq, MAX_WRITE_BYTES);
       const from = r.start(this.seq) + this.offset;
       const to = r.end(runEnd - 1);
-      const n = sink.write(r.buf.subarray(from, to));
+      const n = sink.write(r.buf, from, to - from);
       this.bytesSent += n;
       if (n === to - from) {
         this.seq = runEnd;
@@ -109,7 +113,7 @@ export class RingCursor {
     if (!r.has(this.seq)) return PUMP_LOST;
     const from = r.start(this.seq) + this.offset;
     const to = r.end(this.seq);
-    const n = sink.write(r.buf.subarray(from, to));
+    const n = sink.write(r.buf, from, to - from);
     this.bytesSent += n;
     if (n < to - from) {
       this.offset += n;

@@ -16,10 +16,10 @@ class FakeTransport implements RtmpTransport {
   budget = Number.POSITIVE_INFINITY;
   received: Uint8Array[] = [];
   ended = false;
-  write(data: Uint8Array): number {
-    const n = Math.min(data.length, this.budget);
+  write(data: Uint8Array, offset: number, length: number): number {
+    const n = Math.min(length, this.budget);
     this.budget -= n;
-    if (n > 0) this.received.push(data.slice(0, n));
+    if (n > 0) this.received.push(data.slice(offset, offset + n));
     return n;
   }
   end(): void {

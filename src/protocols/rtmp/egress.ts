@@ -61,7 +61,7 @@ export class RtmpEgress implements RtmpReader {
       this.queue(bytes);
       return;
     }
-    const n = this.write(bytes);
+    const n = this.write(bytes, 0, bytes.length);
     if (n < bytes.length) this.queue(bytes.subarray(n));
   }
 
@@ -135,8 +135,8 @@ export class RtmpEgress implements RtmpReader {
   }
 
   /** ByteSink for the cursor. */
-  write(data: Uint8Array): number {
-    return this.session.transport.write(data);
+  write(data: Uint8Array, offset: number, length: number): number {
+    return this.session.transport.write(data, offset, length);
   }
 
   private sendHeaders(): void {
@@ -161,7 +161,7 @@ export class RtmpEgress implements RtmpReader {
   /** Returns true when all queued control bytes went out. */
   private flushControl(): boolean {
     const c = this.control!;
-    const n = this.write(c);
+    const n = this.write(c, 0, c.length);
     if (n === c.length) {
       this.control = null;
       return true;

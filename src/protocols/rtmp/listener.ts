@@ -17,8 +17,8 @@ class SocketTransport implements RtmpTransport {
   constructor(private readonly socket: Socket<RtmpSession>) {
     this.remoteAddress = `${socket.remoteAddress}:${(socket as unknown as { remotePort?: number }).remotePort ?? 0}`;
   }
-  write(data: Uint8Array): number {
-    const n = this.socket.write(data);
+  write(data: Uint8Array, offset: number, length: number): number {
+    const n = this.socket.write(data, offset, length);
     return n > 0 ? n : 0;
   }
   end(): void {

@@ -275,7 +275,7 @@ export class RtmpSession implements ChunkSink, MessageSink {
   /** Control and command bytes: through the egress (which orders them with media) or straight out. */
   send(bytes: Uint8Array): void {
     if (this.egress) this.egress.sendControl(bytes);
-    else if (this.transport.write(bytes) < bytes.length && !this.ingest) {
+    else if (this.transport.write(bytes, 0, bytes.length) < bytes.length && !this.ingest) {
       // Before media flows nothing should back up; a peer that does not read its handshake is gone.
       throw new ProtocolError("rtmp", "stalled", "peer does not read control messages");
     }
