@@ -104,6 +104,17 @@ export class RingCursor {
   }
 
   /**
+   * Sends nothing more until the next keyframe entry (a reader whose backlog is out of our hands, in
+   * its kernel buffers). Only at a boundary; returns whether it started waiting.
+   */
+  skipToNextKey(): boolean {
+    if (this.offset !== 0 || this.waitKey) return false;
+    this.waitKey = true;
+    this.skips++;
+    return true;
+  }
+
+  /**
    * Sends the rest of a half-sent entry, so the caller may put bytes of its own between entries.
    * Returns PUMP_DONE (now at a boundary), PUMP_BLOCKED or PUMP_LOST.
    */

@@ -48,8 +48,12 @@ export class Stream {
   liveSinceMs: number;
   bytesIn: number;
   bytesOut: number;
+  /** Measured bits/s of all tracks, updated once a second by the server's sampler. */
+  bitrate: number;
   /** Viewers disconnected for being too slow (all protocols). */
   droppedViewers: number;
+  /** Times a viewer skipped to the newest keyframe because it was behind (all protocols). */
+  viewerSkips: number;
   readers: Map<string, number>;
   private writers: Writer[];
   // Timestamp normalisation, per track (index = track id).
@@ -70,7 +74,9 @@ export class Stream {
     this.liveSinceMs = 0;
     this.bytesIn = 0;
     this.bytesOut = 0;
+    this.bitrate = 0;
     this.droppedViewers = 0;
+    this.viewerSkips = 0;
     this.readers = new Map();
     this.writers = [];
     this.offsets = [];

@@ -17,6 +17,7 @@ export function streamJson(s: Stream, now: number) {
     bytesIn: s.bytesIn,
     bytesOut: s.bytesOut,
     droppedViewers: s.droppedViewers,
+    viewerSkips: s.viewerSkips,
     ring: { frames: s.ring.head - s.ring.tail, bytes: s.ring.buf.length, evicted: s.ring.evicted, grown: s.ring.grown },
   };
 }
@@ -43,13 +44,16 @@ function round1(n: number): number {
 /** Once a second: measured bitrate and frame rate per track (never computed per frame). */
 export function sampleRates(paths: PathTable, dtMs: number): void {
   for (const s of paths.streams.values()) {
+    let bitrate = 0;
     for (const t of s.tracks) {
       if (!t) continue;
       t.bitrate = ((t.bytes - t.sampledBytes) * 8 * 1000) / dtMs;
       t.measuredFps = ((t.frames - t.sampledFrames) * 1000) / dtMs;
       t.sampledBytes = t.bytes;
       t.sampledFrames = t.frames;
+      bitrate += t.bitrate;
     }
+    s.bitrate = bitrate;
   }
 }
 
@@ -73,5 +77,6 @@ export function metricsText(paths: PathTable, startedMs: number, now: number): s
   per("spate_stream_bytes_out_total", "Bytes sent to readers.", "counter", (s) => s.bytesOut);
   per("spate_stream_readers", "Readers attached.", "gauge", (s) => s.readerCount);
   per("spate_stream_dropped_viewers_total", "Viewers disconnected for being too slow.", "counter", (s) => s.droppedViewers);
+  per("spate_stream_viewer_skips_total", "Times a lagging viewer skipped to the newest keyframe.", "counter", (s) => s.viewerSkips);
   return lines.join("\n") + "\n";
 }

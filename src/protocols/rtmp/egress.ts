@@ -1,6 +1,6 @@
 import { PUMP_BLOCKED, PUMP_DONE, PUMP_LOST, PUMP_SKIPPED, RingCursor } from "../../core/ring-cursor.ts";
 import type { Stream, StreamState } from "../../core/stream.ts";
-import type { RtmpSession } from "./session.ts";
+import { ACK_WINDOW, type RtmpSession } from "./session.ts";
 import { encodeCommand } from "./wire/amf0.ts";
 import { encodeMessage } from "./wire/chunk-encoder.ts";
 import * as ctl from "./wire/control.ts";
@@ -74,6 +74,16 @@ export class RtmpEgress implements RtmpReader {
       return;
     }
     if (this.cursor.lagMs() > dropMs) return this.drop(`more than ${dropMs} ms behind`);
+    const unackedMs = this.unackedMs();
+    if (unackedMs > dropMs) return this.drop(`${Math.round(unackedMs)} ms of media sent but not acknowledged`);
+    // Behind by its acknowledgements though the kernel still takes bytes: send nothing more until
+    // the next keyframe, so what is queued drains and the viewer resumes at a fresh picture.
+    const behind = unackedMs > this.session.opts.maxViewerLagMs;
+    if (behind && this.cursor.skipToNextKey()) {
+      this.stream.viewerSkips++;
+      if (++this.consecutiveSkips > this.session.opts.maxSkips) return this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
+    }
+    const maxLagMs = this.session.opts.maxViewerLagMs;
     const cur = this.cursor;
     if (this.control) {
       const st = cur.finishEntry(this);
@@ -87,10 +97,11 @@ export class RtmpEgress implements RtmpReader {
     if (!this.headersSent && !cur.waitKey && cur.seq < this.writer.ring.head) this.sendHeaders();
     for (let guard = 0; guard < 8; guard++) {
       const before = cur.bytesSent;
-      const st = cur.pump(this, this.session.opts.maxViewerLagMs);
+      const skipsBefore = cur.skips;
+      const st = cur.pump(this, maxLagMs);
       this.stream.bytesOut += cur.bytesSent - before;
       if (st === PUMP_DONE) {
-        this.consecutiveSkips = 0;
+        if (!behind) this.consecutiveSkips = 0; // caught up, and the peer says so
         return;
       }
       if (st === PUMP_BLOCKED) {
@@ -99,7 +110,8 @@ export class RtmpEgress implements RtmpReader {
       }
       if (st === PUMP_LOST) return this.drop("fell behind mid-message");
       // PUMP_SKIPPED: at a keyframe it did not reach in order; headers first.
-      if (cur.skips > 0 && ++this.consecutiveSkips > this.session.opts.maxSkips) return this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
+      if (cur.skips > skipsBefore) this.stream.viewerSkips++; // not on landing after waitKey (no skip counted)
+      if (cur.skips > skipsBefore && ++this.consecutiveSkips > this.session.opts.maxSkips) return this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
       this.sendHeaders();
       if (this.control) return;
     }
@@ -136,7 +148,23 @@ export class RtmpEgress implements RtmpReader {
 
   /** ByteSink for the cursor. */
   write(data: Uint8Array, offset: number, length: number): number {
-    return this.session.transport.write(data, offset, length);
+    const n = this.session.transport.write(data, offset, length);
+    this.session.bytesOut += n;
+    return n;
+  }
+
+  /**
+   * Media time between what we wrote and what the viewer acknowledged (RTMP 1.0 §5.4.3), less one
+   * window (acks come once per window): how far behind it is, kernel buffers included. 0 for
+   * viewers that never acknowledge and before the stream's bitrate is known.
+   */
+  unackedMs(): number {
+    const acked = this.session.peerAcked;
+    const bitrate = this.stream.bitrate;
+    if (acked < 0 || bitrate < 1000) return 0;
+    const unacked = (this.session.bytesOut - acked) % 0x100000000; // the ack's sequence number wraps at 2^32
+    const behind = (unacked < 0 ? unacked + 0x100000000 : unacked) - ACK_WINDOW;
+    return behind > 0 ? (behind * 8000) / bitrate : 0;
   }
 
   private sendHeaders(): void {

@@ -25,8 +25,13 @@ export interface RtmpSessionOptions extends EgressLimits {
   chunkSize: number;
 }
 
-/** RTMP 1.0 §5.4.3/§5.4.4: what we announce; big enough that acknowledgements are rare. */
-const WINDOW_ACK_SIZE = 5_000_000;
+/**
+ * RTMP 1.0 §5.4.4: the window we announce. Viewers acknowledge every ACK_WINDOW bytes, which tells
+ * us how far behind a viewer really is, beyond what its kernel buffers hide (egress.ts).
+ */
+export const ACK_WINDOW = 256 * 1024;
+/** §5.4.5: the peer's output bandwidth limit we announce. */
+const PEER_BANDWIDTH = 5_000_000;
 /** Bytes of a partial chunk kept between reads; a chunk never exceeds MAX_CHUNK_SIZE + headers. */
 const MAX_PENDING_INPUT = 65536 + 64;
 
@@ -44,6 +49,9 @@ export class RtmpSession implements ChunkSink, MessageSink {
   ingest: RtmpIngest | null;
   egress: RtmpEgress | null;
   bytesIn: number;
+  /** Bytes written to the socket, and the peer's last Acknowledgement (-1: it never sent one). */
+  bytesOut: number;
+  peerAcked: number;
   private readonly handshake: ServerHandshake;
   private readonly decoder: ChunkDecoder;
   private readonly assembler: MessageAssembler;
@@ -63,6 +71,8 @@ export class RtmpSession implements ChunkSink, MessageSink {
     this.ingest = null;
     this.egress = null;
     this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.peerAcked = -1;
     this.handshake = new ServerHandshake();
     this.decoder = new ChunkDecoder(this);
     this.assembler = new MessageAssembler(this);
@@ -143,6 +153,9 @@ export class RtmpSession implements ChunkSink, MessageSink {
         this.assembler.release(csid);
         return;
       }
+      case T.ACKNOWLEDGEMENT:
+        this.peerAcked = ctl.decodeAck(body);
+        return;
       case T.WINDOW_ACK_SIZE:
         this.peerWindow = ctl.decodeWindowAckSize(body);
         return;
@@ -160,7 +173,7 @@ export class RtmpSession implements ChunkSink, MessageSink {
         this.onData(body, h.msgTypeId);
         return;
       default:
-        // Acknowledgement, Set Peer Bandwidth, shared objects, aggregates, media before publish: nothing to do.
+        // Set Peer Bandwidth, shared objects, aggregates, media before publish: nothing to do.
         return;
     }
   }
@@ -206,8 +219,8 @@ export class RtmpSession implements ChunkSink, MessageSink {
   private onConnect(c: Command): void {
     const app = c.commandObject?.app;
     this.app = typeof app === "string" ? stripQuery(app).replace(/\/+$/, "") : "";
-    this.send(ctl.controlMessage(ctl.encodeWindowAckSizeTo, WINDOW_ACK_SIZE));
-    this.send(ctl.controlMessage(ctl.encodeSetPeerBandwidthTo, WINDOW_ACK_SIZE, T.PeerBandwidthLimit.Dynamic));
+    this.send(ctl.controlMessage(ctl.encodeWindowAckSizeTo, ACK_WINDOW));
+    this.send(ctl.controlMessage(ctl.encodeSetPeerBandwidthTo, PEER_BANDWIDTH, T.PeerBandwidthLimit.Dynamic));
     this.send(ctl.controlMessage(ctl.encodeSetChunkSizeTo, this.opts.chunkSize));
     this.chunkSizeOut = this.opts.chunkSize;
     this.command(
@@ -274,8 +287,10 @@ export class RtmpSession implements ChunkSink, MessageSink {
 
   /** Control and command bytes: through the egress (which orders them with media) or straight out. */
   send(bytes: Uint8Array): void {
-    if (this.egress) this.egress.sendControl(bytes);
-    else if (this.transport.write(bytes, 0, bytes.length) < bytes.length && !this.ingest) {
+    if (this.egress) return this.egress.sendControl(bytes);
+    const n = this.transport.write(bytes, 0, bytes.length);
+    this.bytesOut += n;
+    if (n < bytes.length && !this.ingest) {
       // Before media flows nothing should back up; a peer that does not read its handshake is gone.
       throw new ProtocolError("rtmp", "stalled", "peer does not read control messages");
     }

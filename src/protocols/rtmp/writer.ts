@@ -78,7 +78,8 @@ export class RtmpWriter implements Writer {
     if (track.configVersion !== this.configVersions[f.track]) this.appendHeaders(ms, f.ingestMs);
     let hl: number;
     if (track.kind === "video") {
-      const cts = msOf(f.pts, track.clockRate) - ms;
+      // From the tick difference, not from two wrapped millisecond values; FLV's CTS is SI24.
+      const cts = Math.max(-0x800000, Math.min(0x7fffff, Math.round(((f.pts - f.dts) * 1000) / track.clockRate)));
       hl = writeVideoTagHeader(this.header, 0, track.codec, "frame", f.keyframe, cts);
     } else {
       hl = writeAudioTagHeader(this.header, 0, track.codec, "frame", track.info.sampleRate, track.info.channels);
