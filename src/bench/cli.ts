@@ -1,0 +1,177 @@
+/**
+ * `spate bench <mode> ...`: the load generator and latency profiler. Exit codes: 0 a measurement
+ * was made (loss and stalls are results, not failures), 1 nothing could be measured (the publisher
+ * or every viewer failed to connect), 2 bad usage.
+ */
+import { existsSync } from "node:fs";
+import { reportJson, reportText } from "./report.ts";
+import { BenchError, parseRtmpUrl, runRtmpBench } from "./rtmp.ts";
+
+const USAGE = `spate bench: load generator and latency profiler
+
+Usage:
+  spate bench rtmp --url URL --viewers N --duration S [flags]
+
+Modes:
+  rtmp    one publisher sends a synthetic 1280x720 H.264 + AAC stream to URL, N viewers play it
+          back; every video frame carries its send time and a sequence number, so each viewer
+          measures latency, loss, stalls and join time
+
+Flags (rtmp):
+  --url URL         rtmp://host:port/app/key to publish to and play from (required)
+  --viewers N       viewers to connect (required; 0 measures the publisher alone)
+  --duration S      seconds to measure, after ramp-up and warm-up (required)
+  --pid PID         also report this process's CPU over the measured window (the server's)
+  --bitrate MBPS    total stream bitrate in Mbit/s (default 2.5)
+  --fps N           video frames per second (default 30)
+  --gop S           seconds between keyframes; a keyframe is ~5x a delta frame (default 2)
+  --ramp-ms MS      spread the viewers' connects over this long (default 2000)
+  --json            print the report as JSON instead of a table
+  -h, --help        this page
+
+The run takes ramp-up + 2 s warm-up + duration + 1 s for frames in flight. Latency is arrival time
+minus the stamped send time (one machine: the clocks are the same); a stall is more than 500 ms
+between two frames of one viewer; join time is from play sent to the first frame. CPU is % of one
+core. Progress goes to stderr, the report to stdout. Ctrl-C ends the window early and reports.
+
+Example:
+  spate serve &
+  spate bench rtmp --url rtmp://127.0.0.1:1935/live/bench --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")`;
+
+/** Usage errors: exit code 2. */
+export class UsageError extends Error {}
+
+interface FlagSpec {
+  kind: "string" | "number" | "integer" | "boolean";
+  min?: number;
+  /** The minimum itself is not allowed. */
+  above?: boolean;
+  max?: number;
+}
+
+const RTMP_FLAGS: Record<string, FlagSpec> = {
+  url: { kind: "string" },
+  viewers: { kind: "integer", min: 0, max: 100_000 },
+  duration: { kind: "number", min: 0, above: true },
+  pid: { kind: "integer", min: 1 },
+  bitrate: { kind: "number", min: 0, above: true, max: 1000 },
+  fps: { kind: "number", min: 1, max: 240 },
+  gop: { kind: "number", min: 0, above: true, max: 60 },
+  "ramp-ms": { kind: "integer", min: 0, max: 3_600_000 },
+  json: { kind: "boolean" },
+};
+
+export type ParsedFlags = Record<string, string | number | boolean>;
+
+/** `--name value`, `--name=value`, booleans bare; every value checked against its spec. */
+export function parseFlags(argv: string[], specs: Record<string, FlagSpec>): ParsedFlags {
+  const out: ParsedFlags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const spec = specs[name];
+    if (spec === undefined) throw new UsageError(`unknown flag --${name}`);
+    if (spec.kind === "boolean") {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      out[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+      value = argv[++i]!;
+    }
+    out[name] = spec.kind === "string" ? value : checkNumber(name, value, spec);
+  }
+  return out;
+}
+
+function checkNumber(name: string, text: string, spec: FlagSpec): number {
+  const v = text.trim() === "" ? NaN : Number(text);
+  const what = spec.kind === "integer" ? "an integer" : "a number";
+  const range = [spec.min !== undefined ? `${spec.above ? ">" : ">="} ${spec.min}` : "", spec.max !== undefined ? `<= ${spec.max}` : ""].filter(Boolean).join(" and ");
+  const bad =
+    !Number.isFinite(v) ||
+    (spec.kind === "integer" && !Number.isInteger(v)) ||
+    (spec.min !== undefined && (spec.above ? v <= spec.min : v < spec.min)) ||
+    (spec.max !== undefined && v > spec.max);
+  if (bad) throw new UsageError(`--${name} must be ${what}${range ? ` ${range}` : ""}, got ${JSON.stringify(text)}`);
+  return v;
+}
+
+export function usageText(): string {
+  return USAGE;
+}
+
+/** Entry point from src/main.ts: `argv` is what follows `spate bench`. Returns the exit code. */
+export async function runBench(argv: string[]): Promise<number> {
+  const [mode, ...rest] = argv;
+  if (mode === "--help" || mode === "-h" || mode === "help" || rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  try {
+    switch (mode) {
+      case "rtmp":
+        return await benchRtmp(rest);
+      case undefined:
+        throw new UsageError("missing mode");
+      default:
+        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`spate bench${mode && !mode.startsWith("-") ? ` ${mode}` : ""}: ${e.message}; see spate bench --help\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function benchRtmp(argv: string[]): Promise<number> {
+  const f = parseFlags(argv, RTMP_FLAGS);
+  for (const required of ["url", "viewers", "duration"]) if (f[required] === undefined) throw new UsageError(`--${required} is required`);
+  const url = f.url as string;
+  try {
+    parseRtmpUrl(url);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const pid = f.pid as number | undefined;
+  if (pid !== undefined && !existsSync(`/proc/${pid}/stat`)) throw new UsageError(`--pid ${pid}: no such process`);
+
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) process.exit(130);
+    process.stderr.write("interrupted: ending the window now (Ctrl-C again to quit)\n");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const report = await runRtmpBench({
+      url,
+      viewers: f.viewers as number,
+      durationS: f.duration as number,
+      pid,
+      bitrateMbps: (f.bitrate as number | undefined) ?? 2.5,
+      fps: (f.fps as number | undefined) ?? 30,
+      gopS: (f.gop as number | undefined) ?? 2,
+      rampMs: (f["ramp-ms"] as number | undefined) ?? 2000,
+      progress: (line) => process.stderr.write(`bench: ${line}\n`),
+      signal: abort.signal,
+    });
+    process.stdout.write((f.json ? reportJson(report) : reportText(report)) + "\n");
+    return 0;
+  } catch (e) {
+    if (!(e instanceof BenchError)) throw e;
+    if (e.report) process.stdout.write((f.json ? reportJson(e.report) : reportText(e.report)) + "\n");
+    process.stderr.write(`spate bench rtmp: ${e.message}\n`);
+    return 1;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}

@@ -1,0 +1,417 @@
+/**
+ * One bench viewer: an RTMP connection that plays a stream and measures it, cheaply enough that one
+ * process holds 1,000 of them at 2.5 Mbit/s. It never assembles media messages: the chunk decoder
+ * hands it views, it reads the stamp from the first bytes of each video message and only counts the
+ * rest. Commands and control messages (small, rare) go through the message assembler.
+ */
+import type { Socket, SocketHandler } from "bun";
+import { wallMs } from "../core/errors.ts";
+import { decodeCommand, encodeCommand } from "../protocols/rtmp/wire/amf0.ts";
+import { ChunkDecoder } from "../protocols/rtmp/wire/chunk-decoder.ts";
+import { type ChunkHeader, type ChunkSink, MAX_CHUNK_SIZE, type MessageSink } from "../protocols/rtmp/wire/chunk-header.ts";
+import { encodeMessage } from "../protocols/rtmp/wire/chunk-encoder.ts";
+import * as ctl from "../protocols/rtmp/wire/control.ts";
+import { ClientHandshake, HANDSHAKE_SIZE } from "../protocols/rtmp/wire/handshake.ts";
+import { MessageAssembler } from "../protocols/rtmp/wire/message-assembler.ts";
+import * as T from "../protocols/rtmp/wire/message-types.ts";
+import type { LatencyHistogram } from "./stats.ts";
+import { STAMP_FOUND, STAMP_NOT_FRAME, type Stamp, readVideoTagStamp } from "./synthetic.ts";
+
+/** A gap between two video frames longer than this is a stall. */
+export const STALL_GAP_MS = 500;
+/** Bytes of a video message looked at for the stamp (room for AUD, SPS, PPS a server may put first). */
+const STAMP_SCAN_BYTES = 256;
+/** A partial chunk kept between reads never exceeds a chunk plus its headers. */
+const MAX_PENDING_BYTES = MAX_CHUNK_SIZE + 32;
+/** We never send Set Chunk Size, so our messages use the default (§5.4.1). */
+const OUT_CHUNK_SIZE = 128;
+/** What we tell the server with SetBufferLength (§7.1.7), as ffmpeg's player does by default it is seconds, not 0. */
+const BUFFER_LENGTH_MS = 1000;
+const TX_CONNECT = 1;
+const TX_CREATE_STREAM = 2;
+
+/** The measured window in wall-clock ms; Infinity until the runner knows it. */
+export class MeasureWindow {
+  startMs = Infinity;
+  endMs = Infinity;
+
+  contains(ms: number): boolean {
+    return ms >= this.startMs && ms < this.endMs;
+  }
+}
+
+/** What every viewer of a run shares. */
+export interface ViewerTarget {
+  hostname: string;
+  port: number;
+  app: string;
+  tcUrl: string;
+  streamKey: string;
+  /** Limit from connect to NetStream.Play.Start. */
+  setupTimeoutMs: number;
+  window: MeasureWindow;
+  latency: LatencyHistogram;
+}
+
+export type ViewerPhase = "idle" | "connecting" | "playing" | "failed" | "closed";
+
+const ctlScratch = new Uint8Array(ctl.CONTROL_MESSAGE_MAX_BYTES);
+
+// Plain Uint8Arrays are cheaper than Buffers; bun-types' connect() only types the "buffer" default.
+const HANDLERS: SocketHandler<RtmpViewer, "uint8array"> = {
+  binaryType: "uint8array",
+  open: (s) => s.data.onOpen(s),
+  data: (s, d) => s.data.onData(d),
+  drain: (s) => s.data.flush(),
+  close: (s, e) => s.data.onClose(e?.message ?? "closed by server"),
+  error: (s, e) => s.data.fail(e.message),
+  connectError: (s, e) => s.data.fail(e.message),
+};
+
+export class RtmpViewer implements ChunkSink, MessageSink {
+  phase: ViewerPhase = "idle";
+  /** Why it failed or closed early. */
+  error: string | null = null;
+  /** Every byte received, handshake included (the §5.4.3 sequence number). */
+  bytes = 0;
+  connectStartMs = NaN;
+  playSentMs = NaN;
+  /** play sent to first stamped video frame. */
+  joinMs = NaN;
+  videoFrames = 0;
+  audioFrames = 0;
+  /** Video messages that are not frames (sequence headers). */
+  videoConfigs = 0;
+  /** Coded video frames without our stamp. */
+  unstamped = 0;
+  duplicates = 0;
+  firstSeq = -1;
+  lastSeq = -1;
+  lastArrivalMs = NaN;
+  /** Got a frame sent before the window opened: expected frames count from the window's first. */
+  sawBeforeWindow = false;
+  winFirstSeq = -1;
+  winReceived = 0;
+  stalls = 0;
+  maxGapMs = 0;
+  closedAtMs = NaN;
+
+  private socket: Socket<RtmpViewer> | null = null;
+  private readonly handshake = new ClientHandshake();
+  private readonly decoder: ChunkDecoder;
+  private readonly assembler: MessageAssembler;
+  private pending = new Uint8Array(2 * HANDSHAKE_SIZE + 1);
+  private pendingLen = 0;
+  private out: Uint8Array | null = null;
+  private windowAckSize = 0;
+  private lastAck = 0;
+  private streamId = 0;
+  private arrivalMs = 0;
+  private readonly stamp: Stamp = { seq: 0, sendTimeMs: 0 };
+  private readonly gather = new Uint8Array(STAMP_SCAN_BYTES);
+  private gatherLen = 0;
+  private gatherWant = 0;
+  private gatherCsid = -1;
+  private setupTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(readonly target: ViewerTarget) {
+    this.decoder = new ChunkDecoder(this);
+    this.assembler = new MessageAssembler(this);
+  }
+
+  start(): void {
+    this.phase = "connecting";
+    this.connectStartMs = wallMs();
+    this.setupTimer = setTimeout(() => this.fail(`no NetStream.Play.Start in ${this.target.setupTimeoutMs} ms`), this.target.setupTimeoutMs);
+    Bun.connect<RtmpViewer>({ hostname: this.target.hostname, port: this.target.port, data: this, socket: HANDLERS as unknown as SocketHandler<RtmpViewer> }).catch((e: Error) =>
+      this.fail(e.message),
+    );
+  }
+
+  /** Closes the connection; what was measured stays. */
+  stop(): void {
+    this.clearSetup();
+    if (this.phase === "connecting" || this.phase === "idle") this.phase = "failed";
+    if (this.phase === "playing") this.phase = "closed";
+    const s = this.socket;
+    this.socket = null;
+    s?.end();
+  }
+
+  onOpen(s: Socket<RtmpViewer>): void {
+    if (this.phase !== "connecting") {
+      s.end();
+      return;
+    }
+    this.socket = s;
+    this.write(this.handshake.start());
+  }
+
+  onClose(reason: string): void {
+    if (this.socket === null) return; // we closed it
+    this.socket = null;
+    this.closedAtMs = wallMs();
+    if (this.phase === "playing") {
+      this.phase = "closed";
+      this.error ??= reason;
+    } else this.fail(reason);
+  }
+
+  fail(reason: string): void {
+    if (this.phase === "failed" || this.phase === "closed") return;
+    this.clearSetup();
+    if (this.phase === "playing") {
+      this.phase = "closed";
+      this.closedAtMs = wallMs();
+    } else this.phase = "failed";
+    this.error = reason;
+    const s = this.socket;
+    this.socket = null;
+    s?.end();
+  }
+
+  onData(data: Uint8Array): void {
+    if (this.socket === null) return;
+    this.arrivalMs = wallMs();
+    this.bytes += data.length;
+    try {
+      this.feed(data);
+    } catch (e) {
+      this.fail((e as Error).message);
+      return;
+    }
+    // §5.4.3: acknowledge each window of bytes the server announced, or it may stop sending.
+    if (this.windowAckSize > 0 && this.bytes - this.lastAck >= this.windowAckSize) {
+      this.lastAck = this.bytes;
+      this.write(ctlScratch.subarray(0, ctl.encodeAckTo(ctlScratch, 0, this.bytes >>> 0)));
+    }
+  }
+
+  flush(): void {
+    const out = this.out;
+    if (out === null || this.socket === null) return;
+    const n = Math.max(0, this.socket.write(out));
+    this.out = n === out.length ? null : out.subarray(n);
+  }
+
+  /** Decodes `data`, stitching it to the partial chunk of the last read with as few copied bytes as it takes. */
+  private feed(data: Uint8Array): void {
+    let off = 0;
+    while (this.pendingLen > 0 && off < data.length) {
+      const take = Math.min(data.length - off, this.pending.length - this.pendingLen);
+      this.pending.set(data.subarray(off, off + take), this.pendingLen);
+      const have = this.pendingLen + take;
+      const used = this.consume(this.pending.subarray(0, have));
+      if (used === 0) {
+        if (off + take === data.length) {
+          this.pendingLen = have;
+          return;
+        }
+        this.growPending(have + 1);
+      } else if (used >= this.pendingLen) {
+        off += used - this.pendingLen;
+        this.pendingLen = 0;
+      } else {
+        this.pending.copyWithin(0, used, this.pendingLen);
+        this.pendingLen -= used;
+      }
+    }
+    if (off === data.length) return;
+    const rest = off === 0 ? data : data.subarray(off);
+    const used = this.consume(rest);
+    if (used < rest.length) {
+      this.growPending(rest.length - used);
+      this.pending.set(rest.subarray(used));
+      this.pendingLen = rest.length - used;
+    }
+  }
+
+  private consume(buf: Uint8Array): number {
+    let pos = 0;
+    if (!this.handshake.done) {
+      pos = this.handshake.feed(buf);
+      const c2 = this.handshake.takeOutput();
+      if (c2 === null) return pos;
+      this.write(c2);
+      this.sendConnect();
+    }
+    return pos === buf.length ? pos : pos + this.decoder.decode(pos === 0 ? buf : buf.subarray(pos));
+  }
+
+  private growPending(need: number): void {
+    if (need <= this.pending.length) return;
+    if (need > MAX_PENDING_BYTES) throw new Error(`partial chunk of ${need} bytes > max ${MAX_PENDING_BYTES}`);
+    const grown = new Uint8Array(Math.min(MAX_PENDING_BYTES, Math.max(need, 2 * this.pending.length)));
+    grown.set(this.pending.subarray(0, this.pendingLen));
+    this.pending = grown;
+  }
+
+  onChunk(h: ChunkHeader, data: Uint8Array, offset: number): void {
+    const type = h.msgTypeId;
+    if (type === T.VIDEO) this.onVideoChunk(h, data, offset);
+    else if (type === T.AUDIO) {
+      if (offset === 0) this.audioFrames++;
+    } else this.assembler.onChunk(h, data, offset);
+  }
+
+  private onVideoChunk(h: ChunkHeader, data: Uint8Array, offset: number): void {
+    if (offset === 0) {
+      const want = Math.min(h.msgLength, STAMP_SCAN_BYTES);
+      if (data.length >= want) return this.onVideoHead(data);
+      this.gather.set(data);
+      this.gatherLen = data.length;
+      this.gatherWant = want;
+      this.gatherCsid = h.csid;
+      return;
+    }
+    // Only with chunks smaller than the stamp scan (a server at the default 128 bytes).
+    if (this.gatherLen === 0 || h.csid !== this.gatherCsid || offset !== this.gatherLen) return;
+    const n = Math.min(data.length, this.gatherWant - this.gatherLen);
+    this.gather.set(n === data.length ? data : data.subarray(0, n), this.gatherLen);
+    this.gatherLen += n;
+    if (this.gatherLen < this.gatherWant) return;
+    this.gatherLen = 0;
+    this.onVideoHead(this.gather.subarray(0, this.gatherWant));
+  }
+
+  private onVideoHead(head: Uint8Array): void {
+    const r = readVideoTagStamp(head, this.stamp);
+    if (r === STAMP_FOUND) this.onFrame(this.stamp.seq, this.stamp.sendTimeMs);
+    else if (r === STAMP_NOT_FRAME) this.videoConfigs++;
+    else this.unstamped++;
+  }
+
+  private onFrame(seq: number, sentMs: number): void {
+    const now = this.arrivalMs;
+    const win = this.target.window;
+    if (this.firstSeq < 0) {
+      this.firstSeq = seq;
+      this.joinMs = now - this.playSentMs;
+    } else {
+      if (seq <= this.lastSeq) {
+        this.duplicates++;
+        return;
+      }
+      const gap = now - this.lastArrivalMs;
+      if (win.contains(now)) {
+        if (gap > STALL_GAP_MS) this.stalls++;
+        if (gap > this.maxGapMs) this.maxGapMs = gap;
+      }
+    }
+    this.lastSeq = seq;
+    this.lastArrivalMs = now;
+    this.videoFrames++;
+    if (sentMs < win.startMs) {
+      this.sawBeforeWindow = true;
+      return;
+    }
+    if (sentMs >= win.endMs) return;
+    if (this.winFirstSeq < 0) this.winFirstSeq = seq;
+    this.winReceived++;
+    this.target.latency.record(now - sentMs);
+  }
+
+  /** At the end of the window: a viewer that has had no frame for a while is in a stall. */
+  closeWindow(endMs: number): void {
+    if (this.firstSeq >= 0 && endMs - this.lastArrivalMs > STALL_GAP_MS) {
+      this.stalls++;
+      this.maxGapMs = Math.max(this.maxGapMs, endMs - this.lastArrivalMs);
+    }
+  }
+
+  /** Frames this viewer should have got in the window: from its first (or the window's first) to `lastSeq`. */
+  expectedFrames(windowFirstSeq: number, windowLastSeq: number): number {
+    const from = this.sawBeforeWindow ? windowFirstSeq : this.winFirstSeq;
+    return from < 0 || windowLastSeq < from ? 0 : windowLastSeq - from + 1;
+  }
+
+  onMessage(h: ChunkHeader, body: Uint8Array): void {
+    switch (h.msgTypeId) {
+      case T.SET_CHUNK_SIZE:
+        this.decoder.setChunkSize(ctl.decodeSetChunkSize(body));
+        return;
+      case T.ABORT: {
+        const csid = ctl.decodeAbort(body);
+        this.decoder.abort(csid);
+        this.assembler.release(csid);
+        return;
+      }
+      case T.WINDOW_ACK_SIZE:
+        this.windowAckSize = ctl.decodeWindowAckSize(body);
+        return;
+      case T.SET_PEER_BANDWIDTH:
+        // §5.4.5: the receiver answers with a Window Acknowledgement Size of its own.
+        this.write(ctl.controlMessage(ctl.encodeWindowAckSizeTo, ctl.decodeSetPeerBandwidth(body).size));
+        return;
+      case T.USER_CONTROL: {
+        const uc = ctl.decodeUserControl(body);
+        if (uc.event === T.UserControl.PingRequest) this.write(ctl.controlMessage(ctl.encodeUserControlTo, T.UserControl.PingResponse, uc.value));
+        return;
+      }
+      case T.COMMAND_AMF0:
+      case T.COMMAND_AMF3:
+        this.onCommand(h.msgTypeId, body);
+    }
+  }
+
+  private onCommand(typeId: number, body: Uint8Array): void {
+    const c = decodeCommand(body, typeId);
+    const info = (c.args[0] ?? {}) as { code?: unknown; level?: unknown; description?: unknown };
+    if (c.name === "_error") return this.fail(`${c.transactionId === TX_CONNECT ? "connect" : "createStream"} refused: ${String(info.code ?? "")} ${String(info.description ?? "")}`.trim());
+    if (c.name === "_result" && c.transactionId === TX_CONNECT) return this.command("createStream", TX_CREATE_STREAM, 0);
+    if (c.name === "_result" && c.transactionId === TX_CREATE_STREAM) {
+      const id = c.args[0];
+      if (typeof id !== "number") return this.fail(`createStream answered ${String(id)}`);
+      this.streamId = id;
+      this.write(ctl.controlMessage(ctl.encodeUserControlTo, T.UserControl.SetBufferLength, id, BUFFER_LENGTH_MS));
+      this.playSentMs = wallMs();
+      this.command("play", 0, id, this.target.streamKey, -2);
+      return;
+    }
+    if (c.name !== "onStatus") return;
+    const code = String(info.code ?? "");
+    if (code === "NetStream.Play.Start" && this.phase === "connecting") {
+      this.clearSetup();
+      this.phase = "playing";
+    } else if (info.level === "error") this.fail(`${code} ${String(info.description ?? "")}`.trim());
+  }
+
+  private sendConnect(): void {
+    // Announced like a player (ffmpeg's rtmp client sends the same fields).
+    this.command("connect", TX_CONNECT, 0, {
+      app: this.target.app,
+      flashVer: "LNX 9,0,124,2",
+      tcUrl: this.target.tcUrl,
+      fpad: false,
+      capabilities: 15,
+      audioCodecs: 4071,
+      videoCodecs: 252,
+      videoFunction: 1,
+    });
+  }
+
+  /** A command (§7.2): for `connect` the object is the command object, otherwise null then `args`. */
+  private command(name: string, tx: number, msgStreamId: number, ...args: unknown[]): void {
+    const body = name === "connect" ? encodeCommand(name, tx, args[0] as Record<string, unknown>) : encodeCommand(name, tx, null, ...args);
+    this.write(encodeMessage(T.CSID_COMMAND, 0, T.COMMAND_AMF0, msgStreamId, OUT_CHUNK_SIZE, body));
+  }
+
+  /** Sends what the socket takes now, keeps the rest (a copy: `bytes` may be a scratch view) for drain. */
+  private write(bytes: Uint8Array): void {
+    if (this.socket === null) return;
+    if (this.out !== null) {
+      const joined = new Uint8Array(this.out.length + bytes.length);
+      joined.set(this.out);
+      joined.set(bytes, this.out.length);
+      this.out = joined;
+      return;
+    }
+    const n = Math.max(0, this.socket.write(bytes));
+    if (n < bytes.length) this.out = bytes.slice(n);
+  }
+
+  private clearSetup(): void {
+    if (this.setupTimer !== null) clearTimeout(this.setupTimer);
+    this.setupTimer = null;
+  }
+}
