@@ -40,7 +40,7 @@ const QUICK_START = `Try it:
   or from OBS: Settings > Stream > Service "Custom", Server rtmp://localhost:1935/live, Stream Key cam1
   play it back:
     ffplay -fflags nobuffer rtmp://localhost:1935/live/cam1
-    or open http://localhost:8080/live/cam1/ in a browser
+  see what is live: curl http://localhost:8080/api/v1/streams
 
 A stream is named by a path (live/cam1). URLs, with the default ports:
   protocol  publish                                          read
@@ -52,6 +52,7 @@ A stream is named by a path (live/cam1). URLs, with the default ports:
   LL-HLS    -                                                http://HOST:8080/live/cam1/index.m3u8
   DASH      -                                                http://HOST:8080/live/cam1/index.mpd
   player    -                                                http://HOST:8080/live/cam1/
+  (this version serves RTMP and RTMPS; SRT, WebRTC, LL-HLS, DASH and the player page are on the way)
   API http://HOST:8080/api/v1/   metrics /metrics   liveness /healthz
 
 On start, serve prints one JSON line with the ports it listens on (useful with port 0):
