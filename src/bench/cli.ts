@@ -106,17 +106,28 @@ export function usageText(): string {
   return USAGE;
 }
 
+/** Where the CLI writes: the report and help to `out`, progress and errors to `err`. */
+export interface BenchIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const PROCESS_IO: BenchIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
 /** Entry point from src/main.ts: `argv` is what follows `spate bench`. Returns the exit code. */
-export async function runBench(argv: string[]): Promise<number> {
+export async function runBench(argv: string[], io: BenchIo = PROCESS_IO): Promise<number> {
   const [mode, ...rest] = argv;
   if (mode === "--help" || mode === "-h" || mode === "help" || rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(USAGE + "\n");
+    io.out(USAGE + "\n");
     return 0;
   }
   try {
     switch (mode) {
       case "rtmp":
-        return await benchRtmp(rest);
+        return await benchRtmp(rest, io);
       case undefined:
         throw new UsageError("missing mode");
       default:
@@ -124,14 +135,14 @@ export async function runBench(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`spate bench${mode && !mode.startsWith("-") ? ` ${mode}` : ""}: ${e.message}; see spate bench --help\n`);
+      io.err(`spate bench${mode && !mode.startsWith("-") ? ` ${mode}` : ""}: ${e.message}; see spate bench --help\n`);
       return 2;
     }
     throw e;
   }
 }
 
-async function benchRtmp(argv: string[]): Promise<number> {
+async function benchRtmp(argv: string[], io: BenchIo): Promise<number> {
   const f = parseFlags(argv, RTMP_FLAGS);
   for (const required of ["url", "viewers", "duration"]) if (f[required] === undefined) throw new UsageError(`--${required} is required`);
   const url = f.url as string;
@@ -147,7 +158,7 @@ async function benchRtmp(argv: string[]): Promise<number> {
   let interrupts = 0;
   const onSigint = () => {
     if (++interrupts > 1) process.exit(130);
-    process.stderr.write("interrupted: ending the window now (Ctrl-C again to quit)\n");
+    io.err("interrupted: ending the window now (Ctrl-C again to quit)\n");
     abort.abort();
   };
   process.on("SIGINT", onSigint);
@@ -161,15 +172,15 @@ async function benchRtmp(argv: string[]): Promise<number> {
       fps: (f.fps as number | undefined) ?? 30,
       gopS: (f.gop as number | undefined) ?? 2,
       rampMs: (f["ramp-ms"] as number | undefined) ?? 2000,
-      progress: (line) => process.stderr.write(`bench: ${line}\n`),
+      progress: (line) => io.err(`bench: ${line}\n`),
       signal: abort.signal,
     });
-    process.stdout.write((f.json ? reportJson(report) : reportText(report)) + "\n");
+    io.out((f.json ? reportJson(report) : reportText(report)) + "\n");
     return 0;
   } catch (e) {
     if (!(e instanceof BenchError)) throw e;
-    if (e.report) process.stdout.write((f.json ? reportJson(e.report) : reportText(e.report)) + "\n");
-    process.stderr.write(`spate bench rtmp: ${e.message}\n`);
+    if (e.report) io.out((f.json ? reportJson(e.report) : reportText(e.report)) + "\n");
+    io.err(`spate bench rtmp: ${e.message}\n`);
     return 1;
   } finally {
     process.off("SIGINT", onSigint);
