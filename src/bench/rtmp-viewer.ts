@@ -25,7 +25,7 @@ const STAMP_SCAN_BYTES = 256;
 const MAX_PENDING_BYTES = MAX_CHUNK_SIZE + 32;
 /** We never send Set Chunk Size, so our messages use the default (§5.4.1). */
 const OUT_CHUNK_SIZE = 128;
-/** What we tell the server with SetBufferLength (§7.1.7), as ffmpeg's player does by default it is seconds, not 0. */
+/** SetBufferLength (§7.1.7) we announce: players send a second or more; 0 makes some servers wait. */
 const BUFFER_LENGTH_MS = 1000;
 const TX_CONNECT = 1;
 const TX_CREATE_STREAM = 2;
@@ -131,7 +131,10 @@ export class RtmpViewer implements ChunkSink, MessageSink {
   /** Closes the connection; what was measured stays. */
   stop(): void {
     this.clearSetup();
-    if (this.phase === "connecting" || this.phase === "idle") this.phase = "failed";
+    if (this.phase === "connecting" || this.phase === "idle") {
+      this.phase = "failed";
+      this.error ??= "not playing yet when the run ended";
+    }
     if (this.phase === "playing") this.phase = "closed";
     const s = this.socket;
     this.socket = null;

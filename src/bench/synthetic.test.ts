@@ -133,7 +133,7 @@ describe("stamp", () => {
     const frame = s.videoFrame(1, 1, false);
     expect(readVideoTagStamp(frame.subarray(0, STAMP_OFFSET + 8), out)).toBe(STAMP_NONE);
     const foreign = frame.slice();
-    foreign[STAMP_OFFSET] = 0x88;
+    foreign[STAMP_OFFSET] = 0x53;
     expect(readVideoTagStamp(foreign, out)).toBe(STAMP_NONE);
     expect(readVideoTagStamp(s.videoConfig, out)).toBe(STAMP_NOT_FRAME);
     const vp6 = frame.slice();

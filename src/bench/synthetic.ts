@@ -4,16 +4,19 @@
  * latency and loss. Pure: no sockets, no clock (the caller passes the send time).
  *
  * The stamp is the start of the frame's only NAL unit, right after its header byte:
- *   magic "SPAT" (4) | frame sequence number (u32 BE) | send time ms (float64 BE, wall clock)
+ *   magic 88 d3 a7 e5 | frame sequence number (u32 BE) | send time ms (float64 BE, wall clock)
  * written as H.264 RBSP with emulation prevention (H.264 §7.4.1): a stamp never contains a false
  * start code, so it survives the AVCC -> Annex B conversion of MPEG-TS paths. It needs at most
- * STAMP_MAX_BYTES after the NAL header; the rest of the NAL is a non-zero filler.
+ * STAMP_MAX_BYTES after the NAL header; the rest of the NAL is a non-zero filler. Read as a slice
+ * header (§7.3.3), the magic starts with first_mb_in_slice 0, slice_type 7 (I), pic_parameter_set_id
+ * 0, so servers and probes that look at slice headers see the first slice of a picture.
  */
 import { buildAudioSpecificConfig } from "../codecs/aac.ts";
 import { fromHex } from "../codecs/bits.ts";
 import { buildAvcConfig } from "../codecs/h264.ts";
 
-export const STAMP_MAGIC = 0x53504154; // "SPAT"
+/** ue(v) bits 1, 0001000, 1: first_mb_in_slice 0, slice_type 7, pic_parameter_set_id 0; then any. */
+export const STAMP_MAGIC = 0x88d3a7e5;
 /** Bytes of the stamp before emulation prevention. */
 export const STAMP_RBSP_BYTES = 16;
 /** Room reserved for the stamp: every second byte may need an emulation prevention byte. */
