@@ -7,6 +7,8 @@ export interface PathTableOptions {
   takeover: boolean;
   ringBytes: number;
   ringFrames: number;
+  /** Audio-only batches wait up to this long for video to share a write with (Stream.coalesceMs). */
+  coalesceMs?: number;
   /** Wall-clock ms source for the streams (tests pass a fake one). */
   clock?: () => number;
 }
@@ -51,10 +53,7 @@ export class PathTable {
       stream.publisher = null; // its unpublish must not start a grace period
       old.close("taken over by a new publisher");
     }
-    if (!stream) {
-      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames, this.opts.clock);
-      this.streams.set(path, stream);
-    }
+    if (!stream) stream = this.create(path);
     const timer = this.graceTimers.get(stream);
     if (timer) clearTimeout(timer);
     this.graceTimers.delete(stream);
@@ -74,10 +73,14 @@ export class PathTable {
   /** A reader asks for `path`: the stream, or an idle one to wait on. */
   read(path: string): Stream {
     let stream = this.streams.get(path);
-    if (!stream) {
-      stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames, this.opts.clock);
-      this.streams.set(path, stream);
-    }
+    if (!stream) stream = this.create(path);
+    return stream;
+  }
+
+  private create(path: string): Stream {
+    const stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames, this.opts.clock);
+    stream.coalesceMs = this.opts.coalesceMs ?? 0;
+    this.streams.set(path, stream);
     return stream;
   }
 

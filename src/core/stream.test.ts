@@ -131,3 +131,37 @@ describe("PathTable", () => {
     for (const bad of ["", "/a", "a/", "a//b", "a/../b", "a b", "a?b", "x".repeat(300)]) expect(isValidPath(bad)).toBe(false);
   });
 });
+
+describe("Stream flush coalescing", () => {
+  test("audio-only batches wait for video or coalesceMs; video goes at once", async () => {
+    const t = new PathTable({ ...OPTS, coalesceMs: 30 });
+    const s = t.publish("c", publisher());
+    const v = s.ensureTrack("h264", 90000);
+    const a = s.ensureTrack("aac", 48000);
+    const w = s.writer("rec", () => new RecordingWriter());
+    s.push(new Uint8Array(1), a.id, 0, 0, true);
+    s.flush();
+    expect(w.flushes).toBe(0); // waiting for video
+    s.push(new Uint8Array(1), v.id, 0, 0, true);
+    s.flush();
+    expect(w.flushes).toBe(1); // the audio rode along
+    s.push(new Uint8Array(1), a.id, 1024, 1024, true);
+    s.flush();
+    expect(w.flushes).toBe(1);
+    await Bun.sleep(50);
+    expect(w.flushes).toBe(2); // no video came: written after coalesceMs
+    s.flush();
+    expect(w.flushes).toBe(2); // nothing new, nothing written
+  });
+
+  test("coalesceMs 0 writes every batch", () => {
+    const t = new PathTable({ ...OPTS, coalesceMs: 0 });
+    const s = t.publish("c", publisher());
+    s.ensureTrack("h264", 90000);
+    const a = s.ensureTrack("aac", 48000);
+    const w = s.writer("rec", () => new RecordingWriter());
+    s.push(new Uint8Array(1), a.id, 0, 0, true);
+    s.flush();
+    expect(w.flushes).toBe(1);
+  });
+});

@@ -41,6 +41,7 @@ describe("defaults", () => {
       maxViewerLagMs: 3000,
       viewerDropMs: 10_000,
       maxSkips: 5,
+      coalesceMs: 20,
     });
     expect(c.log).toEqual({ level: "info", format: "auto" });
     expect(c.node).toEqual({ id: hostname(), region: "default", datacenter: "default" });

@@ -73,6 +73,9 @@ export const ConfigSchema = z.strictObject({
       maxViewerLagMs: int(100, 600_000).default(3000).describe("a viewer this far behind skips to the newest keyframe"),
       viewerDropMs: int(100, 3_600_000).default(10_000).describe("a viewer still behind after this long is disconnected"),
       maxSkips: int(0, 1_000_000).default(5).describe("a viewer that skipped this many times in a row is disconnected"),
+      coalesceMs: int(0, 200)
+        .default(20)
+        .describe("audio that arrives between video frames waits up to this long to share one socket write with video (0: write at once)"),
     })
     .prefault({})
     .describe("streams"),
