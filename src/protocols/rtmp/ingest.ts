@@ -4,7 +4,8 @@ import type { Publisher, Stream } from "../../core/stream.ts";
 import { VIDEO_CLOCK, type Codec, type Track } from "../../core/track.ts";
 import { FlvTag, decodeAudioTag, decodeVideoTag } from "../../formats/flv/tag.ts";
 import type { RtmpSession } from "./session.ts";
-import type { ChunkHeader } from "./wire/chunk-header.ts";
+import type { ChunkHeader, MessageSink } from "./wire/chunk-header.ts";
+import { MessageAssembler } from "./wire/message-assembler.ts";
 import { VIDEO } from "./wire/message-types.ts";
 
 /** Audio frames whose RTMP (millisecond) timestamp is within this of the expected sample count keep exact sample timing. */
@@ -15,7 +16,7 @@ const AUDIO_SNAP_MS = 2;
  * straight into the stream's ring (its payload is copied once, from the socket's buffer); only when
  * two media messages interleave does the second go through a per-chunk-stream scratch buffer.
  */
-export class RtmpIngest implements Publisher {
+export class RtmpIngest implements Publisher, MessageSink {
   readonly protocol: string;
   readonly remoteAddress: string;
   readonly stream: Stream;
@@ -26,7 +27,8 @@ export class RtmpIngest implements Publisher {
   /** csid whose message is being assembled in the ring (-1: none) and the reserved view. */
   private ringCsid: number;
   private ringBuf: Uint8Array | null;
-  private readonly scratch: Map<number, Uint8Array>;
+  /** Media messages that interleave with the one being assembled in the ring (bounded, grows as bytes arrive). */
+  private readonly assembler: MessageAssembler;
   // 32-bit RTMP timestamps unwrapped, per message type (audio, video).
   private lastMs: number[];
   private wraps: number[];
@@ -43,7 +45,7 @@ export class RtmpIngest implements Publisher {
     this.tag = new FlvTag();
     this.ringCsid = -1;
     this.ringBuf = null;
-    this.scratch = new Map();
+    this.assembler = new MessageAssembler(this);
     this.lastMs = [0, 0];
     this.wraps = [0, 0];
     this.nextAudioDts = Number.NaN;
@@ -54,33 +56,42 @@ export class RtmpIngest implements Publisher {
     const end = offset + data.length;
     if (offset === 0 && end === h.msgLength) {
       // Whole message in one chunk: parse it in place, the ring copies the payload.
-      this.onMessage(h, data, false);
+      this.media(h, data, false);
       return;
     }
-    let buf: Uint8Array;
-    if (offset === 0) {
-      if (this.ringCsid < 0) {
-        this.ringCsid = h.csid;
-        this.ringBuf = this.stream.reserve(h.msgLength);
-        buf = this.ringBuf;
-      } else {
-        buf = this.scratchFor(h.csid, h.msgLength);
-      }
-    } else {
-      buf = h.csid === this.ringCsid ? this.ringBuf! : this.scratchFor(h.csid, h.msgLength);
+    if (offset === 0 && this.ringCsid < 0) {
+      this.ringCsid = h.csid;
+      this.ringBuf = this.stream.reserve(h.msgLength);
     }
+    if (h.csid !== this.ringCsid) {
+      this.assembler.onChunk(h, data, offset);
+      return;
+    }
+    const buf = this.ringBuf!;
     buf.set(data, offset);
     if (end < h.msgLength) return;
-    const inRing = h.csid === this.ringCsid;
-    if (inRing) {
+    this.ringCsid = -1;
+    this.ringBuf = null;
+    this.media(h, buf.subarray(0, h.msgLength), true);
+  }
+
+  /** A whole message from the assembler (copied there; the ring copies it again). */
+  onMessage(h: ChunkHeader, body: Uint8Array): void {
+    this.media(h, body, false);
+  }
+
+  /** §5.4.2 Abort: drop the partial message of `csid`. */
+  abort(csid: number): void {
+    if (csid === this.ringCsid) {
+      this.stream.cancel();
       this.ringCsid = -1;
       this.ringBuf = null;
     }
-    this.onMessage(h, buf.subarray(0, h.msgLength), inRing);
+    this.assembler.release(csid);
   }
 
   /** A whole FLV tag body; `inRing` when it sits in an open ring reservation. */
-  private onMessage(h: ChunkHeader, body: Uint8Array, inRing: boolean): void {
+  private media(h: ChunkHeader, body: Uint8Array, inRing: boolean): void {
     const video = h.msgTypeId === VIDEO;
     const tag = this.tag;
     if (video) decodeVideoTag(body, tag);
@@ -147,15 +158,6 @@ export class RtmpIngest implements Publisher {
     if (ts < this.lastMs[i]! && this.lastMs[i]! - ts > 0x80000000) this.wraps[i]!++;
     this.lastMs[i] = ts;
     return ts + this.wraps[i]! * 0x100000000;
-  }
-
-  private scratchFor(csid: number, size: number): Uint8Array {
-    let b = this.scratch.get(csid);
-    if (!b || b.length < size) {
-      b = new Uint8Array(size); // bounded by MAX_MESSAGE_SIZE, checked by the chunk decoder
-      this.scratch.set(csid, b);
-    }
-    return b;
   }
 
   /** Publisher: ends the connection (API DELETE, takeover). */

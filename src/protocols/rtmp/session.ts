@@ -151,6 +151,7 @@ export class RtmpSession implements ChunkSink, MessageSink {
         const csid = ctl.decodeAbort(body);
         this.decoder.abort(csid);
         this.assembler.release(csid);
+        this.ingest?.abort(csid);
         return;
       }
       case T.ACKNOWLEDGEMENT:
