@@ -5,6 +5,7 @@
  * inputs the decoder accepted. Pure apart from the clock and process memory; the runner
  * (scripts/fuzz.ts) discovers targets and writes crashers.
  */
+import { concatBytes } from "./bytes.ts";
 import { ProtocolError } from "./errors.ts";
 import type { FuzzTarget } from "./fuzz-target.ts";
 
@@ -35,17 +36,6 @@ const INTERESTING_8 = [0, 0xff, 0x7f, 0x80, 1, 0xfe];
 /** Values that break length checks when read as 16- or 32-bit fields. */
 const INTERESTING_32 = [0, 0xffffffff, 0x7fffffff, 0x80000000, 0xffff, 0x7fff, 0x8000, 0x10000, 1];
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * A new input derived from `input` by 1..4 stacked mutations: bit flips, bytes set to interesting
@@ -92,28 +82,28 @@ export function mutate(
         break;
       case 6: {
         const end = at + 1 + rng.below(Math.max(1, len - at));
-        out = concat(out.subarray(0, at), out.subarray(Math.min(end, len)));
+        out = concatBytes([out.subarray(0, at), out.subarray(Math.min(end, len))]);
         break;
       }
       case 7: {
         const start = rng.below(len + 1);
         const slice = out.subarray(start, start + 1 + rng.below(64));
         const pos = rng.below(len + 1);
-        out = concat(out.subarray(0, pos), slice, out.subarray(pos));
+        out = concatBytes([out.subarray(0, pos), slice, out.subarray(pos)]);
         break;
       }
       case 8: {
         const bytes = new Uint8Array(1 + rng.below(16));
         for (let i = 0; i < bytes.length; i++) bytes[i] = rng.below(256);
         const pos = rng.below(len + 1);
-        out = concat(out.subarray(0, pos), bytes, out.subarray(pos));
+        out = concatBytes([out.subarray(0, pos), bytes, out.subarray(pos)]);
         break;
       }
       case 9: {
         const seeds = opts.seeds ?? [];
         if (!seeds.length) break;
         const other = seeds[rng.below(seeds.length)]!;
-        out = concat(out.subarray(0, rng.below(len + 1)), other.subarray(rng.below(other.length + 1)));
+        out = concatBytes([out.subarray(0, rng.below(len + 1)), other.subarray(rng.below(other.length + 1))]);
         break;
       }
       case 10:

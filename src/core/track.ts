@@ -1,3 +1,5 @@
+import { equalBytes } from "./bytes.ts";
+
 /**
  * A track of a stream: its codec, its clock and its decoder configuration. The configuration is the
  * codec's own record, exactly as MP4 and FLV carry it (avcC, hvcC, av1C, vpcC, AudioSpecificConfig,
@@ -71,10 +73,4 @@ export class Track {
     this.configVersion++;
     return true;
   }
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

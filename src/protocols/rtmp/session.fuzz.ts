@@ -4,6 +4,7 @@
  * session may only throw ProtocolError, and the server-side state must stay usable.
  */
 import { readFileSync } from "node:fs";
+import { concatBytes } from "../../core/bytes.ts";
 import type { FuzzTarget } from "../../core/fuzz-target.ts";
 import { Logger, configureLog } from "../../core/log.ts";
 import { PathTable } from "../../core/path-table.ts";
@@ -17,15 +18,6 @@ const transport: RtmpTransport = { remoteAddress: "fuzz:1", write: (_d, _o, n) =
 const log = new Logger("fuzz");
 const OPTS = { protocol: "rtmp" as const, chunkSize: 4096, maxViewerLagMs: 3000, viewerDropMs: 10000, maxSkips: 5 };
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 const handshake = () => {
   const c = new Uint8Array(1 + 1536 * 2);
@@ -39,9 +31,9 @@ const media = (type: number, ts: number, body: Uint8Array) => encodeMessage(type
 
 const avcc = new Uint8Array(readFileSync(new URL("../../codecs/testdata/h264-baseline-240p.avcc", import.meta.url)));
 const asc = new Uint8Array(readFileSync(new URL("../../codecs/testdata/aac-lc-44100-stereo.asc", import.meta.url)));
-const videoConfig = concat([Uint8Array.of(0x17, 0, 0, 0, 0), avcc]);
-const audioConfig = concat([Uint8Array.of(0xaf, 0), asc]);
-const frame = (key: boolean, size: number) => concat([Uint8Array.of(key ? 0x17 : 0x27, 1, 0, 0, 0x21, 0, 0, 0, size - 4), new Uint8Array(size - 4).fill(0x65)]);
+const videoConfig = concatBytes([Uint8Array.of(0x17, 0, 0, 0, 0), avcc]);
+const audioConfig = concatBytes([Uint8Array.of(0xaf, 0), asc]);
+const frame = (key: boolean, size: number) => concatBytes([Uint8Array.of(key ? 0x17 : 0x27, 1, 0, 0, 0x21, 0, 0, 0, size - 4), new Uint8Array(size - 4).fill(0x65)]);
 
 const connect = [
   handshake(),
@@ -50,7 +42,7 @@ const connect = [
   cmd("createStream", 2, null, 0),
 ];
 
-const publishSession = concat([
+const publishSession = concatBytes([
   ...connect.slice(0, 3),
   cmd("releaseStream", 2, null, 0, "a"),
   cmd("FCPublish", 3, null, 0, "a"),
@@ -60,12 +52,12 @@ const publishSession = concat([
   media(T.VIDEO, 0, videoConfig),
   media(T.AUDIO, 0, audioConfig),
   media(T.VIDEO, 0, frame(true, 6000)),
-  media(T.AUDIO, 23, concat([Uint8Array.of(0xaf, 1), new Uint8Array(200).fill(3)])),
+  media(T.AUDIO, 23, concatBytes([Uint8Array.of(0xaf, 1), new Uint8Array(200).fill(3)])),
   media(T.VIDEO, 33, frame(false, 300)),
   cmd("deleteStream", 6, null, 0, 1),
 ]);
 
-const playSession = concat([...connect, cmd("play", 3, null, 1, "a"), cmd("closeStream", 4, null, 1)]);
+const playSession = concatBytes([...connect, cmd("play", 3, null, 1, "a"), cmd("closeStream", 4, null, 1)]);
 
 export const target: FuzzTarget = {
   name: "rtmp/session",

@@ -1,3 +1,4 @@
+import { concatBytes } from "../../core/bytes.ts";
 import { ByteRing } from "../../core/byte-ring.ts";
 import type { Frame } from "../../core/frame.ts";
 import type { Stream, StreamState, Writer } from "../../core/stream.ts";
@@ -114,7 +115,7 @@ export class RtmpWriter implements Writer {
   headers(ms: number): Uint8Array {
     const parts: Uint8Array[] = [this.metadataMessage(ms)];
     for (const t of this.stream.tracks) if (t) parts.push(this.configMessage(t, ms));
-    return concat(parts);
+    return concatBytes(parts);
   }
 
   /** A configuration changed mid-stream: live viewers get the new headers in order. */
@@ -176,14 +177,3 @@ export function msOf(ticks: number, clockRate: number): number {
   return Math.round((ticks * 1000) / clockRate) >>> 0;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
