@@ -1,5 +1,7 @@
 import { describeConfig } from "../../codecs/describe.ts";
 import { opusPacketSamples } from "../../codecs/opus.ts";
+import { parseVp9FrameHeader } from "../../codecs/vp9.ts";
+import { ProtocolError } from "../../core/errors.ts";
 import type { Publisher, Stream } from "../../core/stream.ts";
 import { VIDEO_CLOCK, type Codec, type Track } from "../../core/track.ts";
 import { FlvTag, decodeAudioTag, decodeVideoTag } from "../../formats/flv/tag.ts";
@@ -126,6 +128,7 @@ export class RtmpIngest implements Publisher, MessageSink {
       pts = dts;
     }
     const key = video ? tag.keyframe : true;
+    if (key && video && track.codec === "vp9" && track.info.width === undefined) this.vp9Size(track, payload);
     if (inRing) this.stream.commit(tag.payloadOffset, tag.payloadLength, track.id, dts, pts, key);
     else this.stream.push(payload, track.id, dts, pts, key);
   }
@@ -151,6 +154,16 @@ export class RtmpIngest implements Publisher, MessageSink {
     const samples = track.codec === "aac" ? 1024 : track.codec === "opus" ? opusPacketSamples(payload) : track.codec === "mp3" ? 1152 : 0;
     this.nextAudioDts = samples > 0 ? dts + samples : Number.NaN;
     return dts;
+  }
+
+  /** vpcC carries no picture size; the first keyframe's uncompressed header does (VP9 §6.2). */
+  private vp9Size(track: Track, frame: Uint8Array): void {
+    try {
+      const h = parseVp9FrameHeader(frame);
+      if (h.width) track.info = { ...track.info, width: h.width, height: h.height };
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e; // an undecodable header only leaves the size unknown
+    }
   }
 
   /** 32-bit millisecond timestamps continue past 2^32 (49.7 days) instead of jumping back. */
