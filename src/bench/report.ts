@@ -1,6 +1,7 @@
 /**
  * The result of a bench run, the same shape for every mode: JSON with --json, a short table
- * otherwise. Numbers that could not be measured are NaN here and null in the JSON.
+ * otherwise. Numbers that could not be measured are NaN here and null in the JSON (which rounds to
+ * 3 decimals).
  */
 export interface BenchReport {
   mode: string;
@@ -50,7 +51,8 @@ export interface BenchReport {
 }
 
 export function reportJson(r: BenchReport): string {
-  return JSON.stringify(r, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2);
+  const round = (v: number) => (!Number.isFinite(v) ? null : Number.isInteger(v) ? v : Math.round(v * 1000) / 1000);
+  return JSON.stringify(r, (_k, v) => (typeof v === "number" ? round(v) : v), 2);
 }
 
 const num = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "-");

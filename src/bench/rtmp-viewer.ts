@@ -295,8 +295,9 @@ export class RtmpViewer implements ChunkSink, MessageSink {
         this.duplicates++;
         return;
       }
-      const gap = now - this.lastArrivalMs;
       if (win.contains(now)) {
+        // Only the part of the gap inside the window: a stall during warm-up is not measured.
+        const gap = now - Math.max(this.lastArrivalMs, win.startMs);
         if (gap > STALL_GAP_MS) this.stalls++;
         if (gap > this.maxGapMs) this.maxGapMs = gap;
       }
@@ -316,9 +317,10 @@ export class RtmpViewer implements ChunkSink, MessageSink {
 
   /** At the end of the window: a viewer that has had no frame for a while is in a stall. */
   closeWindow(endMs: number): void {
-    if (this.firstSeq >= 0 && endMs - this.lastArrivalMs > STALL_GAP_MS) {
+    const gap = endMs - Math.max(this.lastArrivalMs, this.target.window.startMs);
+    if (this.firstSeq >= 0 && gap > STALL_GAP_MS) {
       this.stalls++;
-      this.maxGapMs = Math.max(this.maxGapMs, endMs - this.lastArrivalMs);
+      this.maxGapMs = Math.max(this.maxGapMs, gap);
     }
   }
 

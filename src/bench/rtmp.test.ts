@@ -30,6 +30,9 @@ class FakeServer {
   readonly conns: Conn[] = [];
   /** Drop every n-th video frame towards viewers (0: none). */
   dropEvery = 0;
+  /** Relay no video in this span, in ms after the first media message. */
+  blackout: [number, number] | null = null;
+  private firstMediaMs = NaN;
   windowAckSize = 50_000;
 
   constructor() {
@@ -104,6 +107,9 @@ class FakeServer {
   }
 
   private relay(h: ChunkHeader, body: Uint8Array): void {
+    if (Number.isNaN(this.firstMediaMs)) this.firstMediaMs = performance.now();
+    const t = performance.now() - this.firstMediaMs;
+    if (this.blackout && h.msgTypeId === T.VIDEO && t >= this.blackout[0] && t < this.blackout[1]) return;
     for (const c of this.conns) {
       if (!c.playing) continue;
       // Drop only coded frames (byte 1 = 1), never the sequence header.
@@ -156,6 +162,17 @@ describe("runRtmpBench against a fake server", () => {
     expect(r.frames.lost).toBe(r.frames.expected - r.frames.received);
     expect(r.frames.lossPercent).toBeGreaterThan(5);
     expect(r.frames.lossPercent).toBeLessThan(15);
+  });
+
+  test("a blackout inside the window is a stall in every viewer, and its frames are lost", async () => {
+    server = new FakeServer();
+    server.blackout = [650, 1450]; // the window opens ~400 ms after the first frame and lasts 1 s
+    const r = await runRtmpBench({ ...QUICK, url: server.url("bench"), viewers: 2 });
+    expect(r.stalls.viewers).toBe(2);
+    expect(r.stalls.count).toBe(2);
+    expect(r.stalls.maxGapMs).toBeGreaterThan(500);
+    expect(r.frames.lost).toBeGreaterThanOrEqual(2 * 15);
+    expect(r.frames.lost).toBe(r.frames.expected - r.frames.received);
   });
 
   test("a refused play: BenchError with the status code and a report", async () => {

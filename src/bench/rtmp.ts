@@ -153,7 +153,7 @@ export async function runRtmpBench(o: RtmpBenchOptions): Promise<BenchReport> {
       benchCpu = selfCpu.stop(end);
       serverCpuPercent = serverCpu?.stop(end) ?? NaN;
       for (const v of viewers) v.closeWindow(end);
-      if (aborted === null) await sleep(drainMs);
+      await sleep(drainMs); // frames sent inside the window still in flight
     }
   } finally {
     o.signal?.removeEventListener("abort", onAbort);
