@@ -74,7 +74,6 @@ export class RtmpViewer implements ChunkSink, MessageSink {
   error: string | null = null;
   /** Every byte received, handshake included (the §5.4.3 sequence number). */
   bytes = 0;
-  connectStartMs = NaN;
   playSentMs = NaN;
   /** play sent to first stamped video frame. */
   joinMs = NaN;
@@ -105,7 +104,6 @@ export class RtmpViewer implements ChunkSink, MessageSink {
   private out: Uint8Array | null = null;
   private windowAckSize = 0;
   private lastAck = 0;
-  private streamId = 0;
   private arrivalMs = 0;
   private readonly stamp: Stamp = { seq: 0, sendTimeMs: 0 };
   private readonly gather = new Uint8Array(STAMP_SCAN_BYTES);
@@ -121,7 +119,6 @@ export class RtmpViewer implements ChunkSink, MessageSink {
 
   start(): void {
     this.phase = "connecting";
-    this.connectStartMs = wallMs();
     this.setupTimer = setTimeout(() => this.fail(`no NetStream.Play.Start in ${this.target.setupTimeoutMs} ms`), this.target.setupTimeoutMs);
     Bun.connect<RtmpViewer>({ hostname: this.target.hostname, port: this.target.port, data: this, socket: HANDLERS as unknown as SocketHandler<RtmpViewer> }).catch((e: Error) =>
       this.fail(e.message),
@@ -367,7 +364,6 @@ export class RtmpViewer implements ChunkSink, MessageSink {
     if (c.name === "_result" && c.transactionId === TX_CREATE_STREAM) {
       const id = c.args[0];
       if (typeof id !== "number") return this.fail(`createStream answered ${String(id)}`);
-      this.streamId = id;
       this.write(ctl.controlMessage(ctl.encodeUserControlTo, T.UserControl.SetBufferLength, id, BUFFER_LENGTH_MS));
       this.playSentMs = wallMs();
       this.command("play", 0, id, this.target.streamKey, -2);
