@@ -71,7 +71,7 @@ export function reportText(r: BenchReport): string {
     row("frames", `${f.expected} expected, ${f.received} received, ${f.lost} lost (${num(f.lossPercent, 3)} %)${f.duplicates ? `, ${f.duplicates} duplicates` : ""}${f.unstamped ? `, ${f.unstamped} unstamped` : ""}`),
     row("latency ms", `p50 ${num(l.p50, 2)}  p95 ${num(l.p95, 2)}  p99 ${num(l.p99, 2)}  max ${num(l.max, 2)}  (${l.samples} frames)`),
     row("stalls", `${r.stalls.count} (> 500 ms without a frame) in ${r.stalls.viewers} viewers${r.stalls.count ? `, longest ${num(r.stalls.maxGapMs, 0)} ms` : ""}`),
-    row("join ms", `p50 ${num(r.joinMs.p50, 0)}  p99 ${num(r.joinMs.p99, 0)}  max ${num(r.joinMs.max, 0)}  (play to first frame)`),
+    row("join ms", `p50 ${num(r.joinMs.p50)}  p99 ${num(r.joinMs.p99)}  max ${num(r.joinMs.max)}  (play to first frame)`),
     row("publisher", `${p.framesInWindow} frames in window, ${p.stalls} stalls (${num(p.stallMs, 0)} ms), ${p.skippedFrames} skipped${p.error ? `; ${p.error}` : ""}`),
     row("cpu", `bench ${num(r.cpu.benchPercent, 0)} % of a core${r.cpu.serverPid !== null ? `, server (pid ${r.cpu.serverPid}) ${num(r.cpu.serverPercent ?? NaN, 0)} % of a core` : ""}`),
   ];
