@@ -40,11 +40,12 @@ export class RtmpEgress implements RtmpReader {
     readonly session: RtmpSession,
     readonly stream: Stream,
     readonly msgStreamId: number,
+    unsentControl: Uint8Array | null = null,
   ) {
     const chunkSize = session.opts.chunkSize;
     this.writer = stream.writer(`rtmp/${chunkSize}`, (s) => new RtmpWriter(s, chunkSize));
     this.cursor = new RingCursor(this.writer.ring);
-    this.control = null;
+    this.control = unsentControl;
     this.headersSent = false;
     this.blockedSinceMs = 0;
     this.consecutiveSkips = 0;

@@ -32,6 +32,8 @@ export interface RtmpSessionOptions extends EgressLimits {
 export const ACK_WINDOW = 256 * 1024;
 /** §5.4.5: the peer's output bandwidth limit we announce. */
 const PEER_BANDWIDTH = 5_000_000;
+/** Control bytes a peer may leave unread before it is considered gone. */
+const MAX_UNSENT_CONTROL = 64 * 1024;
 /** Bytes of a partial chunk kept between reads; a chunk never exceeds MAX_CHUNK_SIZE + headers. */
 const MAX_PENDING_INPUT = 65536 + 64;
 
@@ -58,6 +60,7 @@ export class RtmpSession implements ChunkSink, MessageSink {
   private pending: Uint8Array;
   private pendingLen: number;
   private peerWindow: number;
+  private unsent: Uint8Array | null;
   private lastAck: number;
 
   constructor(
@@ -79,6 +82,7 @@ export class RtmpSession implements ChunkSink, MessageSink {
     this.pending = new Uint8Array(2 * HANDSHAKE_SIZE + 1);
     this.pendingLen = 0;
     this.peerWindow = 0;
+    this.unsent = null;
     this.lastAck = 0;
   }
 
@@ -104,7 +108,8 @@ export class RtmpSession implements ChunkSink, MessageSink {
 
   /** The socket can take more. */
   onDrain(): void {
-    this.egress?.onDrain();
+    if (this.unsent) this.flushUnsent();
+    if (!this.unsent) this.egress?.onDrain();
   }
 
   /** The connection is gone (or being closed): release the path and the writer. */
@@ -205,8 +210,12 @@ export class RtmpSession implements ChunkSink, MessageSink {
         return this.onPlay(c, msgStreamId);
       case "deleteStream":
       case "closeStream":
-        if (this.ingest) this.close("unpublished");
-        else if (this.egress) {
+        if (this.ingest) {
+          // The connection stays: a client may publish again on it (§7.2.2.3).
+          this.log.info("unpublished", { path: this.ingest.stream.path });
+          this.ingest.detach();
+          this.ingest = null;
+        } else if (this.egress) {
           this.egress.detach();
           this.egress = null;
         }
@@ -277,7 +286,10 @@ export class RtmpSession implements ChunkSink, MessageSink {
     status("status", "NetStream.Play.Start", `Started playing ${path}.`);
     this.send(encodeMessage(5, 0, T.DATA_AMF0, msgStreamId, this.chunkSizeOut, encodeData("|RtmpSampleAccess", true, true)));
     this.log.info("playing", { path });
-    this.egress = new RtmpEgress(this, this.paths.read(path), msgStreamId);
+    // Status messages the socket did not take yet go out first, in order, through the egress.
+    const unsent = this.unsent;
+    this.unsent = null;
+    this.egress = new RtmpEgress(this, this.paths.read(path), msgStreamId, unsent);
   }
 
   /** A command message on csid 3 (§7.2). `undefined` arguments are left out. */
@@ -288,13 +300,31 @@ export class RtmpSession implements ChunkSink, MessageSink {
 
   /** Control and command bytes: through the egress (which orders them with media) or straight out. */
   send(bytes: Uint8Array): void {
+    if (this.phase === "closed") return;
     if (this.egress) return this.egress.sendControl(bytes);
+    if (this.unsent) return this.queueUnsent(bytes);
     const n = this.transport.write(bytes, 0, bytes.length);
     this.bytesOut += n;
-    if (n < bytes.length && !this.ingest) {
-      // Before media flows nothing should back up; a peer that does not read its handshake is gone.
-      throw new ProtocolError("rtmp", "stalled", "peer does not read control messages");
+    if (n < bytes.length) this.queueUnsent(bytes.subarray(n));
+  }
+
+  /** Control bytes the socket did not take (a publisher or a player before play): kept in order, bounded. */
+  private queueUnsent(bytes: Uint8Array): void {
+    const have = this.unsent?.length ?? 0;
+    if (have + bytes.length > MAX_UNSENT_CONTROL) {
+      throw new ProtocolError("rtmp", "stalled", `peer does not read: ${have + bytes.length} bytes of control messages unsent`);
     }
+    const next = new Uint8Array(have + bytes.length);
+    if (this.unsent) next.set(this.unsent);
+    next.set(bytes, have);
+    this.unsent = next;
+  }
+
+  private flushUnsent(): void {
+    const u = this.unsent!;
+    const n = this.transport.write(u, 0, u.length);
+    this.bytesOut += n;
+    this.unsent = n === u.length ? null : u.subarray(n);
   }
 
   /** §5.4.3: acknowledge every `peerWindow` bytes received. */
