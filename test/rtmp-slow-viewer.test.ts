@@ -7,14 +7,9 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
 import { RtmpClient } from "../src/protocols/rtmp/client.ts";
-import { encodeCommand } from "../src/protocols/rtmp/wire/amf0.ts";
-import { encodeMessage } from "../src/protocols/rtmp/wire/chunk-encoder.ts";
-import { ClientHandshake } from "../src/protocols/rtmp/wire/handshake.ts";
-import { controlMessage, encodeAckTo } from "../src/protocols/rtmp/wire/control.ts";
-import { ACK_WINDOW } from "../src/protocols/rtmp/session.ts";
-import { COMMAND_AMF0, VIDEO } from "../src/protocols/rtmp/wire/message-types.ts";
+import { VIDEO } from "../src/protocols/rtmp/wire/message-types.ts";
+import { openRawPlayer, type RawPlayer } from "../src/bench/raw-player.ts";
 import { publishLavfi, type Publisher } from "./helpers/ffmpeg.ts";
 import { sleep } from "./helpers/process.ts";
 import { startSpate, type Spate } from "./helpers/server.ts";
@@ -40,43 +35,8 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** A raw RTMP player on node:net: handshake, connect, createStream, play; then reads as told. */
-async function rawPlayer(port: number, path: string): Promise<Socket> {
-  const [app, ...key] = path.split("/");
-  const sock = connect({ host: "127.0.0.1", port });
-  await new Promise<void>((resolve, reject) => sock.once("connect", resolve).once("error", reject));
-  const hs = new ClientHandshake({ digest: false });
-  sock.write(hs.start());
-  let buf = Buffer.alloc(0);
-  await new Promise<void>((resolve) => {
-    const onData = (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      const n = hs.feed(buf);
-      if (hs.done) {
-        sock.off("data", onData);
-        sock.write(hs.takeOutput()!);
-        void n;
-        resolve();
-      }
-    };
-    sock.on("data", onData);
-  });
-  const cmd = (name: string, tx: number, obj: Record<string, unknown> | null, streamId: number, ...args: unknown[]) =>
-    sock.write(encodeMessage(3, 0, COMMAND_AMF0, streamId, 128, encodeCommand(name, tx, obj, ...args)));
-  cmd("connect", 1, { app, tcUrl: `rtmp://127.0.0.1:${port}/${app}` }, 0);
-  cmd("createStream", 2, null, 0);
-  cmd("play", 3, null, 1, key.join("/")); // spate's createStream always answers 1
-  // Acknowledge every window as ffmpeg and librtmp do (§5.4.3); a paused socket stops acknowledging.
-  let received = 0;
-  let acked = 0;
-  sock.on("data", (d: Buffer) => {
-    received += d.length;
-    if (received - acked >= ACK_WINDOW) {
-      acked = received;
-      sock.write(controlMessage(encodeAckTo, received >>> 0));
-    }
-  });
-  return sock;
+function rawPlayer(port: number, path: string): Promise<RawPlayer> {
+  return openRawPlayer("127.0.0.1", port, path);
 }
 
 async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
@@ -126,7 +86,7 @@ test("stalled viewers cost no media memory, are dropped, and the healthy viewer 
   const elapsedS = 3.5;
   expect(frames - framesBefore).toBeGreaterThan(elapsedS * 30 * 0.9);
   healthy.close();
-  for (const x of stalled) x.destroy();
+  for (const x of stalled) x.close();
 }, 60_000);
 
 test("a viewer that stops reading for a while resumes at a keyframe, not at its backlog", async () => {
@@ -142,6 +102,6 @@ test("a viewer that stops reading for a while resumes at a keyframe, not at its 
     expect(s.droppedViewers).toBe(5); // only the stalled ones of the previous test
     expect(s.readers.rtmp).toBe(1);
   } finally {
-    slow.destroy();
+    slow.close();
   }
 }, 30_000);

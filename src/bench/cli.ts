@@ -26,6 +26,8 @@ Flags (rtmp):
   --fps N           video frames per second (default 30)
   --gop S           seconds between keyframes; a keyframe is ~5x a delta frame (default 2)
   --ramp-ms MS      spread the viewers' connects over this long (default 2000)
+  --stalled K       also open K viewers that stop reading after 1 s and stay (their TCP window
+                    closed): compare the other viewers' latency with and without them
   --json            print the report as JSON instead of a table
   -h, --help        this page
 
@@ -58,6 +60,7 @@ const RTMP_FLAGS: Record<string, FlagSpec> = {
   fps: { kind: "number", min: 1, max: 240 },
   gop: { kind: "number", min: 0, above: true, max: 60 },
   "ramp-ms": { kind: "integer", min: 0, max: 3_600_000 },
+  stalled: { kind: "integer", min: 0, max: 10_000 },
   json: { kind: "boolean" },
 };
 
@@ -172,6 +175,7 @@ async function benchRtmp(argv: string[], io: BenchIo): Promise<number> {
       fps: (f.fps as number | undefined) ?? 30,
       gopS: (f.gop as number | undefined) ?? 2,
       rampMs: (f["ramp-ms"] as number | undefined) ?? 2000,
+      stalled: (f.stalled as number | undefined) ?? 0,
       progress: (line) => io.err(`bench: ${line}\n`),
       signal: abort.signal,
     });

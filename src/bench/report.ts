@@ -8,6 +8,8 @@ export interface BenchReport {
   url: string;
   settings: {
     viewers: number;
+    /** Extra viewers that stopped reading (--stalled); not in the figures below. */
+    stalled: number;
     durationS: number;
     bitrateMbps: number;
     fps: number;
@@ -65,7 +67,7 @@ export function reportText(r: BenchReport): string {
   const s = r.settings;
   const lines = [
     `spate bench ${r.mode}  ${r.url}`,
-    row("viewers", `${v.requested} requested, ${v.connected} connected, ${v.failed} failed, ${v.dropped} dropped${v.withoutVideo ? `, ${v.withoutVideo} without video` : ""}`),
+    row("viewers", `${v.requested} requested, ${v.connected} connected, ${v.failed} failed, ${v.dropped} dropped${v.withoutVideo ? `, ${v.withoutVideo} without video` : ""}${s.stalled ? `; plus ${s.stalled} stalled` : ""}`),
     row("window", `${num(r.windowS)} s measured, after ${num(s.rampMs / 1000)} s ramp-up and ${num(s.warmupMs / 1000)} s warm-up${r.aborted ? ` (cut short: ${r.aborted})` : ""}`),
     row("delivered", `${num(r.deliveredMbps)} Mbit/s to all viewers, ${num(r.perViewerMbps, 2)} per viewer (published ${num(p.publishedMbps, 2)})`),
     row("frames", `${f.expected} expected, ${f.received} received, ${f.lost} lost (${num(f.lossPercent, 3)} %)${f.duplicates ? `, ${f.duplicates} duplicates` : ""}${f.unstamped ? `, ${f.unstamped} unstamped` : ""}`),

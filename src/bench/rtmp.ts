@@ -6,6 +6,7 @@
  * `durationS`; then `drainMs` for frames still in flight; then everything closes. Frames count
  * toward the window by their send time, bytes and CPU by wall time inside it.
  */
+import { openRawPlayer, type RawPlayer } from "./raw-player.ts";
 import { wallMs } from "../core/errors.ts";
 import { RtmpClient } from "../protocols/rtmp/client.ts";
 import { type BenchReport, countReasons } from "./report.ts";
@@ -22,6 +23,8 @@ export interface RtmpBenchOptions {
   fps: number;
   gopS: number;
   rampMs: number;
+  /** Extra viewers that play for a second and then stop reading (TCP window closed) for the whole run. */
+  stalled?: number;
   /** Also measure this process's CPU (the server's). */
   pid?: number;
   warmupMs?: number;
@@ -99,6 +102,7 @@ export async function runRtmpBench(o: RtmpBenchOptions): Promise<BenchReport> {
   );
 
   const viewers: RtmpViewer[] = [];
+  const stalled: RawPlayer[] = [];
   for (let i = 0; i < o.viewers; i++) viewers.push(new RtmpViewer(target));
   let aborted: string | null = null;
   const onAbort = () => (aborted ??= "interrupted");
@@ -122,6 +126,13 @@ export async function runRtmpBench(o: RtmpBenchOptions): Promise<BenchReport> {
       const due = o.rampMs <= 0 ? viewers.length : Math.min(viewers.length, Math.floor(((wallMs() - t0) / o.rampMs) * viewers.length) + 1);
       while (started < due) viewers[started++]!.start();
       if (started < viewers.length) await sleep(Math.min(10, o.rampMs / viewers.length));
+    }
+    if (o.stalled) {
+      const t = target;
+      stalled.push(...(await Promise.all(Array.from({ length: o.stalled }, () => openRawPlayer(t.hostname, t.port, `${t.app}/${t.streamKey}`)))));
+      await sleep(1000);
+      for (const s of stalled) s.pause();
+      progress(`${stalled.length} stalled viewers stopped reading`);
     }
     const playing = () => viewers.filter((v) => v.phase === "playing").length;
     const check = () => {
@@ -159,6 +170,7 @@ export async function runRtmpBench(o: RtmpBenchOptions): Promise<BenchReport> {
     o.signal?.removeEventListener("abort", onAbort);
     publisher.stop();
     for (const v of viewers) v.stop();
+    for (const s of stalled) s.close();
     client.close();
   }
 
@@ -204,7 +216,7 @@ function buildReport(
   return {
     mode: "rtmp",
     url: o.url,
-    settings: { viewers: o.viewers, durationS: o.durationS, bitrateMbps: o.bitrateMbps, fps: o.fps, gopS: o.gopS, rampMs: o.rampMs, warmupMs },
+    settings: { viewers: o.viewers, stalled: o.stalled ?? 0, durationS: o.durationS, bitrateMbps: o.bitrateMbps, fps: o.fps, gopS: o.gopS, rampMs: o.rampMs, warmupMs },
     windowS,
     aborted,
     viewers: {

@@ -31,6 +31,7 @@ export class RtmpEgress implements RtmpReader {
   private control: Uint8Array | null;
   private headersSent: boolean;
   private blockedSinceMs: number;
+  private behindSinceMs: number;
   private consecutiveSkips: number;
   private detached: boolean;
   /** Why the viewer was dropped (for the log and tests), null while it is served. */
@@ -48,6 +49,7 @@ export class RtmpEgress implements RtmpReader {
     this.control = unsentControl;
     this.headersSent = false;
     this.blockedSinceMs = 0;
+    this.behindSinceMs = 0;
     this.consecutiveSkips = 0;
     this.detached = false;
     this.dropReason = null;
@@ -78,8 +80,12 @@ export class RtmpEgress implements RtmpReader {
     const unackedMs = this.unackedMs();
     if (unackedMs > dropMs) return this.drop(`${Math.round(unackedMs)} ms of media sent but not acknowledged`);
     // Behind by its acknowledgements though the kernel still takes bytes: send nothing more until
-    // the next keyframe, so what is queued drains and the viewer resumes at a fresh picture.
+    // the next keyframe, so what is queued drains and the viewer resumes at a fresh picture. One
+    // that stays behind (sent keyframes only, at best) for viewerDropMs is disconnected.
     const behind = unackedMs > this.session.opts.maxViewerLagMs;
+    if (!behind) this.behindSinceMs = 0;
+    else if (this.behindSinceMs === 0) this.behindSinceMs = performance.now();
+    else if (performance.now() - this.behindSinceMs > dropMs) return this.drop(`behind for more than ${dropMs} ms`);
     if (behind && this.cursor.skipToNextKey()) {
       this.stream.viewerSkips++;
       if (++this.consecutiveSkips > this.session.opts.maxSkips) return this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
