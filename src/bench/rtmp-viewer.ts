@@ -8,6 +8,7 @@ import type { Socket, SocketHandler } from "bun";
 import { wallMs } from "../core/errors.ts";
 import { decodeCommand, encodeCommand } from "../protocols/rtmp/wire/amf0.ts";
 import { ChunkDecoder } from "../protocols/rtmp/wire/chunk-decoder.ts";
+import { Acknowledger, handleProtocolControl, type ControlPeer } from "../protocols/rtmp/wire/peer-control.ts";
 import { type ChunkHeader, type ChunkSink, MAX_CHUNK_SIZE, type MessageSink } from "../protocols/rtmp/wire/chunk-header.ts";
 import { encodeMessage } from "../protocols/rtmp/wire/chunk-encoder.ts";
 import * as ctl from "../protocols/rtmp/wire/control.ts";
@@ -55,7 +56,6 @@ export interface ViewerTarget {
 
 export type ViewerPhase = "idle" | "connecting" | "playing" | "failed" | "closed";
 
-const ctlScratch = new Uint8Array(ctl.CONTROL_MESSAGE_MAX_BYTES);
 
 // Plain Uint8Arrays are cheaper than Buffers; bun-types' connect() only types the "buffer" default.
 const HANDLERS: SocketHandler<RtmpViewer, "uint8array"> = {
@@ -68,7 +68,7 @@ const HANDLERS: SocketHandler<RtmpViewer, "uint8array"> = {
   connectError: (s, e) => s.data.fail(e.message),
 };
 
-export class RtmpViewer implements ChunkSink, MessageSink {
+export class RtmpViewer implements ChunkSink, MessageSink, ControlPeer {
   phase: ViewerPhase = "idle";
   /** Why it failed or closed early. */
   error: string | null = null;
@@ -97,13 +97,12 @@ export class RtmpViewer implements ChunkSink, MessageSink {
 
   private socket: Socket<RtmpViewer> | null = null;
   private readonly handshake = new ClientHandshake();
-  private readonly decoder: ChunkDecoder;
+  readonly decoder: ChunkDecoder;
+  readonly acks = new Acknowledger();
   private readonly assembler: MessageAssembler;
   private pending = new Uint8Array(2 * HANDSHAKE_SIZE + 1);
   private pendingLen = 0;
   private out: Uint8Array | null = null;
-  private windowAckSize = 0;
-  private lastAck = 0;
   private arrivalMs = 0;
   private readonly stamp: Stamp = { seq: 0, sendTimeMs: 0 };
   private readonly gather = new Uint8Array(STAMP_SCAN_BYTES);
@@ -181,10 +180,8 @@ export class RtmpViewer implements ChunkSink, MessageSink {
       return;
     }
     // §5.4.3: acknowledge each window of bytes the server announced, or it may stop sending.
-    if (this.windowAckSize > 0 && this.bytes - this.lastAck >= this.windowAckSize) {
-      this.lastAck = this.bytes;
-      this.write(ctlScratch.subarray(0, ctl.encodeAckTo(ctlScratch, 0, this.bytes >>> 0)));
-    }
+    const ack = this.acks.add(data.length);
+    if (ack) this.write(ack);
   }
 
   flush(): void {
@@ -327,29 +324,22 @@ export class RtmpViewer implements ChunkSink, MessageSink {
     return from < 0 || windowLastSeq < from ? 0 : windowLastSeq - from + 1;
   }
 
+  /** ControlPeer: an Abort drops the partial message being assembled. */
+  aborted(csid: number): void {
+    this.assembler.release(csid);
+  }
+
+  send(bytes: Uint8Array): void {
+    this.write(bytes);
+  }
+
   onMessage(h: ChunkHeader, body: Uint8Array): void {
+    if (handleProtocolControl(this, h, body)) return;
     switch (h.msgTypeId) {
-      case T.SET_CHUNK_SIZE:
-        this.decoder.setChunkSize(ctl.decodeSetChunkSize(body));
-        return;
-      case T.ABORT: {
-        const csid = ctl.decodeAbort(body);
-        this.decoder.abort(csid);
-        this.assembler.release(csid);
-        return;
-      }
-      case T.WINDOW_ACK_SIZE:
-        this.windowAckSize = ctl.decodeWindowAckSize(body);
-        return;
       case T.SET_PEER_BANDWIDTH:
         // §5.4.5: the receiver answers with a Window Acknowledgement Size of its own.
         this.write(ctl.controlMessage(ctl.encodeWindowAckSizeTo, ctl.decodeSetPeerBandwidth(body).size));
         return;
-      case T.USER_CONTROL: {
-        const uc = ctl.decodeUserControl(body);
-        if (uc.event === T.UserControl.PingRequest) this.write(ctl.controlMessage(ctl.encodeUserControlTo, T.UserControl.PingResponse, uc.value));
-        return;
-      }
       case T.COMMAND_AMF0:
       case T.COMMAND_AMF3:
         this.onCommand(h.msgTypeId, body);

@@ -11,6 +11,7 @@ import { chunkedSize, encodeMessage, encodeMessageTo } from "./wire/chunk-encode
 import * as ctl from "./wire/control.ts";
 import { ClientHandshake } from "./wire/handshake.ts";
 import { MessageReader } from "./wire/message-assembler.ts";
+import { Acknowledger, handleProtocolControl, type ControlPeer } from "./wire/peer-control.ts";
 import * as T from "./wire/message-types.ts";
 
 export interface RtmpClientOptions {
@@ -62,6 +63,8 @@ export class RtmpClient {
   private socket: Socket<undefined> | null = null;
   private readonly handshake: ClientHandshake;
   private readonly reader: MessageReader;
+  /** Set Chunk Size, Abort, acknowledgements and pings, handled as every endpoint does. */
+  private readonly control: ControlPeer;
   private pending: Uint8Array = new Uint8Array(0);
   private readonly queue: Uint8Array[] = [];
   private queued = 0;
@@ -70,9 +73,7 @@ export class RtmpClient {
   private nextTransaction = 1;
   private readonly transactions = new Map<number, Waiter>();
   private statusWaiter: (Waiter & { success: string }) | null = null;
-  private windowAckSize = 0;
   private announcedWindow = 0;
-  private lastAck = 0;
   private publishing = false;
   private ready!: Waiter;
 
@@ -88,6 +89,7 @@ export class RtmpClient {
     this.onMessage = opts.onMessage;
     this.handshake = new ClientHandshake({ digest: opts.digestHandshake ?? true });
     this.reader = new MessageReader({ onMessage: (h, body) => this.message(h, body) });
+    this.control = { decoder: this.reader.decoder, acks: new Acknowledger(), send: (b) => this.write(b), aborted: () => {} };
   }
 
   /** Connects, does the handshake and the `connect` command for the URL's app. */
@@ -261,7 +263,8 @@ export class RtmpClient {
       }
       if (this.handshake.done) pos += this.reader.decode(buf.subarray(pos));
       this.pending = pos === buf.length ? new Uint8Array(0) : buf.slice(pos);
-      this.acknowledge();
+      const ack = this.control.acks.add(data.length);
+      if (ack) this.write(ack);
     } catch (e) {
       this.abort(e as Error);
     }
@@ -287,30 +290,15 @@ export class RtmpClient {
     });
   }
 
-  /** §5.4.3: acknowledge every window the server asked for. */
-  private acknowledge(): void {
-    if (this.windowAckSize > 0 && this.bytesReceived - this.lastAck >= this.windowAckSize) {
-      this.lastAck = this.bytesReceived;
-      this.write(ctl.controlMessage(ctl.encodeAckTo, this.bytesReceived >>> 0));
-    }
-  }
-
   private message(h: ChunkHeader, body: Uint8Array): void {
+    if (handleProtocolControl(this.control, h, body)) return;
     switch (h.msgTypeId) {
-      case T.WINDOW_ACK_SIZE:
-        this.windowAckSize = ctl.decodeWindowAckSize(body);
-        return;
       case T.SET_PEER_BANDWIDTH:
       {
         // §5.4.5: answer with a Window Acknowledgement Size when it differs from the last we sent.
         const { size } = ctl.decodeSetPeerBandwidth(body);
         if (size !== this.announcedWindow) this.write(ctl.controlMessage(ctl.encodeWindowAckSizeTo, size));
         this.announcedWindow = size;
-        return;
-      }
-      case T.USER_CONTROL: {
-        const uc = ctl.decodeUserControl(body);
-        if (uc.event === T.UserControl.PingRequest) this.write(ctl.controlMessage(ctl.encodeUserControlTo, T.UserControl.PingResponse, uc.value));
         return;
       }
       case T.COMMAND_AMF0:

@@ -11,6 +11,7 @@ import { encodeMessage } from "./wire/chunk-encoder.ts";
 import * as ctl from "./wire/control.ts";
 import { HANDSHAKE_SIZE, ServerHandshake } from "./wire/handshake.ts";
 import { MessageAssembler } from "./wire/message-assembler.ts";
+import { Acknowledger, handleProtocolControl, type ControlPeer } from "./wire/peer-control.ts";
 import * as T from "./wire/message-types.ts";
 
 /** What the session writes to: the connection (the listener owns the socket). */
@@ -45,23 +46,21 @@ type Phase = "handshake" | "ready" | "closed";
  * or takes it from an RtmpEgress (play). Throws ProtocolError on malformed input; the listener
  * then closes this connection only.
  */
-export class RtmpSession implements ChunkSink, MessageSink {
+export class RtmpSession implements ChunkSink, MessageSink, ControlPeer {
   phase: Phase;
   app: string;
   ingest: RtmpIngest | null;
   egress: RtmpEgress | null;
-  bytesIn: number;
   /** Bytes written to the socket, and the peer's last Acknowledgement (-1: it never sent one). */
   bytesOut: number;
   peerAcked: number;
   private readonly handshake: ServerHandshake;
-  private readonly decoder: ChunkDecoder;
+  readonly decoder: ChunkDecoder;
+  readonly acks: Acknowledger;
   private readonly assembler: MessageAssembler;
   private pending: Uint8Array;
   private pendingLen: number;
-  private peerWindow: number;
   private unsent: Uint8Array | null;
-  private lastAck: number;
 
   constructor(
     readonly transport: RtmpTransport,
@@ -73,23 +72,20 @@ export class RtmpSession implements ChunkSink, MessageSink {
     this.app = "";
     this.ingest = null;
     this.egress = null;
-    this.bytesIn = 0;
     this.bytesOut = 0;
     this.peerAcked = -1;
     this.handshake = new ServerHandshake();
     this.decoder = new ChunkDecoder(this);
+    this.acks = new Acknowledger();
     this.assembler = new MessageAssembler(this);
     this.pending = new Uint8Array(2 * HANDSHAKE_SIZE + 1);
     this.pendingLen = 0;
-    this.peerWindow = 0;
     this.unsent = null;
-    this.lastAck = 0;
   }
 
   /** Bytes from the socket. */
   feed(data: Uint8Array): void {
     if (this.phase === "closed") return;
-    this.bytesIn += data.length;
     let buf = data;
     if (this.pendingLen > 0) {
       buf = this.take(data);
@@ -102,7 +98,8 @@ export class RtmpSession implements ChunkSink, MessageSink {
     }
     if (off < buf.length) this.keep(buf.subarray(off));
     else this.pendingLen = 0;
-    this.acknowledge();
+    const ack = this.acks.add(data.length);
+    if (ack) this.send(ack);
     this.ingest?.stream.flush();
   }
 
@@ -147,29 +144,18 @@ export class RtmpSession implements ChunkSink, MessageSink {
     this.assembler.onChunk(h, data, offset);
   }
 
+  /** ControlPeer: an Abort drops the partial message wherever it was being assembled. */
+  aborted(csid: number): void {
+    this.assembler.release(csid);
+    this.ingest?.abort(csid);
+  }
+
   onMessage(h: ChunkHeader, body: Uint8Array): void {
+    if (handleProtocolControl(this, h, body)) return;
     switch (h.msgTypeId) {
-      case T.SET_CHUNK_SIZE:
-        this.decoder.setChunkSize(ctl.decodeSetChunkSize(body));
-        return;
-      case T.ABORT: {
-        const csid = ctl.decodeAbort(body);
-        this.decoder.abort(csid);
-        this.assembler.release(csid);
-        this.ingest?.abort(csid);
-        return;
-      }
       case T.ACKNOWLEDGEMENT:
         this.peerAcked = ctl.decodeAck(body);
         return;
-      case T.WINDOW_ACK_SIZE:
-        this.peerWindow = ctl.decodeWindowAckSize(body);
-        return;
-      case T.USER_CONTROL: {
-        const m = ctl.decodeUserControl(body);
-        if (m.event === T.UserControl.PingRequest) this.send(ctl.controlMessage(ctl.encodeUserControlTo, T.UserControl.PingResponse, m.value));
-        return;
-      }
       case T.COMMAND_AMF0:
       case T.COMMAND_AMF3:
         this.onCommand(decodeCommand(body, h.msgTypeId), h.msgStreamId);
@@ -325,14 +311,6 @@ export class RtmpSession implements ChunkSink, MessageSink {
     const n = this.transport.write(u, 0, u.length);
     this.bytesOut += n;
     this.unsent = n === u.length ? null : u.subarray(n);
-  }
-
-  /** §5.4.3: acknowledge every `peerWindow` bytes received. */
-  private acknowledge(): void {
-    if (this.peerWindow > 0 && this.bytesIn - this.lastAck >= this.peerWindow) {
-      this.lastAck = this.bytesIn;
-      this.send(ctl.controlMessage(ctl.encodeAckTo, this.bytesIn >>> 0));
-    }
   }
 
   private take(data: Uint8Array): Uint8Array {
