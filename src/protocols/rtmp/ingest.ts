@@ -1,6 +1,7 @@
 import { describeConfig } from "../../codecs/describe.ts";
 import { opusPacketSamples } from "../../codecs/opus.ts";
 import { parseVp9FrameHeader } from "../../codecs/vp9.ts";
+import { toFourByteLengths } from "../../codecs/nal.ts";
 import { ProtocolError } from "../../core/errors.ts";
 import type { Publisher, Stream } from "../../core/stream.ts";
 import { VIDEO_CLOCK, type Codec, type Track } from "../../core/track.ts";
@@ -35,6 +36,8 @@ export class RtmpIngest implements Publisher, MessageSink {
   private lastMs: number[];
   private wraps: number[];
   private nextAudioDts: number;
+  /** NAL length size of the H.264/H.265 configuration (4 unless the publisher chose 1 or 2). */
+  private nalLengthSize: number;
 
   constructor(
     readonly session: RtmpSession,
@@ -51,6 +54,7 @@ export class RtmpIngest implements Publisher, MessageSink {
     this.lastMs = [0, 0];
     this.wraps = [0, 0];
     this.nextAudioDts = Number.NaN;
+    this.nalLengthSize = 4;
     this.stream = session.paths.publish(path, this);
   }
 
@@ -101,10 +105,11 @@ export class RtmpIngest implements Publisher, MessageSink {
     const payload = body.subarray(tag.payloadOffset, tag.payloadOffset + tag.payloadLength);
     if (tag.kind === "config") {
       if (inRing) this.stream.cancel();
-      const info = describeConfig(tag.codec as Codec, payload);
+      const config = this.fourByteLengths(tag.codec as Codec, payload, video);
+      const info = describeConfig(tag.codec as Codec, config);
       const clock = video ? VIDEO_CLOCK : (info.sampleRate ?? tag.sampleRate ?? 48000);
       const track = this.stream.ensureTrack(tag.codec as Codec, tag.codec === "opus" ? 48000 : clock);
-      this.stream.setConfig(track, payload, info);
+      this.stream.setConfig(track, config, info);
       return;
     }
     if (tag.kind !== "frame") {
@@ -128,6 +133,12 @@ export class RtmpIngest implements Publisher, MessageSink {
       pts = dts;
     }
     const key = video ? tag.keyframe : true;
+    if (video && this.nalLengthSize !== 4) {
+      // Rare (1- or 2-byte NAL lengths): frames are rewritten to the common 4-byte form, a copy each.
+      if (inRing) this.stream.cancel();
+      this.stream.push(toFourByteLengths(payload, this.nalLengthSize), track.id, dts, pts, key);
+      return;
+    }
     if (key && video && track.codec === "vp9" && track.info.width === undefined) this.vp9Size(track, payload);
     if (inRing) this.stream.commit(tag.payloadOffset, tag.payloadLength, track.id, dts, pts, key);
     else this.stream.push(payload, track.id, dts, pts, key);
@@ -154,6 +165,21 @@ export class RtmpIngest implements Publisher, MessageSink {
     const samples = track.codec === "aac" ? 1024 : track.codec === "opus" ? opusPacketSamples(payload) : track.codec === "mp3" ? 1152 : 0;
     this.nextAudioDts = samples > 0 ? dts + samples : Number.NaN;
     return dts;
+  }
+
+  /**
+   * Frames carry 4-byte NAL lengths (Frame conventions); an avcC/hvcC declaring 1 or 2 is rewritten
+   * to say 4, and its frames are converted as they come.
+   */
+  private fourByteLengths(codec: Codec, record: Uint8Array, video: boolean): Uint8Array {
+    if (!video) return record;
+    // ISO 14496-15: lengthSizeMinusOne is the low 2 bits of byte 4 (avcC) or byte 21 (hvcC).
+    const at = codec === "h264" ? 4 : codec === "h265" ? 21 : -1;
+    this.nalLengthSize = at >= 0 && record.length > at ? (record[at]! & 3) + 1 : 4;
+    if (this.nalLengthSize === 4) return record;
+    const out = record.slice();
+    out[at] = out[at]! | 3;
+    return out;
   }
 
   /** vpcC carries no picture size; the first keyframe's uncompressed header does (VP9 §6.2). */

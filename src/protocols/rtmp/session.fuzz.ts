@@ -3,61 +3,16 @@
  * to an RtmpSession publishing into, or playing from, a real PathTable. Whatever the bytes, the
  * session may only throw ProtocolError, and the server-side state must stay usable.
  */
-import { readFileSync } from "node:fs";
-import { concatBytes } from "../../core/bytes.ts";
 import type { FuzzTarget } from "../../core/fuzz-target.ts";
 import { Logger, configureLog } from "../../core/log.ts";
 import { PathTable } from "../../core/path-table.ts";
 import { RtmpSession, type RtmpTransport } from "./session.ts";
-import { encodeCommand, encodeData } from "./wire/amf0.ts";
-import { encodeMessage } from "./wire/chunk-encoder.ts";
-import { controlMessage, encodeSetChunkSizeTo } from "./wire/control.ts";
-import * as T from "./wire/message-types.ts";
+import { playSession, publishSession } from "./session.cases.ts";
 
 const transport: RtmpTransport = { remoteAddress: "fuzz:1", write: (_d, _o, n) => n, end() {} };
 const log = new Logger("fuzz");
 const OPTS = { protocol: "rtmp" as const, chunkSize: 4096, maxViewerLagMs: 3000, viewerDropMs: 10000, maxSkips: 5 };
 
-
-const handshake = () => {
-  const c = new Uint8Array(1 + 1536 * 2);
-  c[0] = 3;
-  for (let i = 9; i < c.length; i++) c[i] = (i * 7) & 0xff;
-  return c;
-};
-const cmd = (name: string, tx: number, obj: Record<string, unknown> | null, sid: number, ...args: unknown[]) =>
-  encodeMessage(3, 0, T.COMMAND_AMF0, sid, 128, encodeCommand(name, tx, obj, ...args));
-const media = (type: number, ts: number, body: Uint8Array) => encodeMessage(type === T.VIDEO ? 6 : 4, ts, type, 1, 4096, body);
-
-const avcc = new Uint8Array(readFileSync(new URL("../../codecs/testdata/h264-baseline-240p.avcc", import.meta.url)));
-const asc = new Uint8Array(readFileSync(new URL("../../codecs/testdata/aac-lc-44100-stereo.asc", import.meta.url)));
-const videoConfig = concatBytes([Uint8Array.of(0x17, 0, 0, 0, 0), avcc]);
-const audioConfig = concatBytes([Uint8Array.of(0xaf, 0), asc]);
-const frame = (key: boolean, size: number) => concatBytes([Uint8Array.of(key ? 0x17 : 0x27, 1, 0, 0, 0x21, 0, 0, 0, size - 4), new Uint8Array(size - 4).fill(0x65)]);
-
-const connect = [
-  handshake(),
-  controlMessage(encodeSetChunkSizeTo, 4096),
-  cmd("connect", 1, { app: "live", tcUrl: "rtmp://x/live", objectEncoding: 0 }, 0),
-  cmd("createStream", 2, null, 0),
-];
-
-const publishSession = concatBytes([
-  ...connect.slice(0, 3),
-  cmd("releaseStream", 2, null, 0, "a"),
-  cmd("FCPublish", 3, null, 0, "a"),
-  cmd("createStream", 4, null, 0),
-  cmd("publish", 5, null, 1, "a", "live"),
-  encodeMessage(4, 0, T.DATA_AMF0, 1, 4096, encodeData("@setDataFrame", "onMetaData", { width: 320, height: 240 })),
-  media(T.VIDEO, 0, videoConfig),
-  media(T.AUDIO, 0, audioConfig),
-  media(T.VIDEO, 0, frame(true, 6000)),
-  media(T.AUDIO, 23, concatBytes([Uint8Array.of(0xaf, 1), new Uint8Array(200).fill(3)])),
-  media(T.VIDEO, 33, frame(false, 300)),
-  cmd("deleteStream", 6, null, 0, 1),
-]);
-
-const playSession = concatBytes([...connect, cmd("play", 3, null, 1, "a"), cmd("closeStream", 4, null, 1)]);
 
 export const target: FuzzTarget = {
   name: "rtmp/session",
