@@ -73,4 +73,20 @@ describe("RtmpSession publishing", () => {
     expect(Buffer.concat(refused).includes("NetStream.Publish.BadName")).toBe(true);
     expect(paths.get("live/a")!.publisher?.remoteAddress).toBe("t:1");
   });
+
+  test("with takeover configured, a second publisher replaces the first, whose connection ends", () => {
+    const paths = new PathTable({ graceMs: 1000, takeover: true, ringBytes: 1 << 20, ringFrames: 256 });
+    const ended: string[] = [];
+    const open = (name: string) =>
+      new RtmpSession({ remoteAddress: name, write: (_d, _o, n) => n, end: () => void ended.push(name) }, paths, OPTS, new Logger("t"));
+    const first = open("t:1");
+    first.feed(publishSession.subarray(0, publishSession.length - 40));
+    const second = open("t:2");
+    second.feed(concatBytes([...connect.slice(0, 3), cmd("publish", 5, null, 1, "a", "live")]));
+    const s = paths.get("live/a")!;
+    expect(s.publisher?.remoteAddress).toBe("t:2");
+    expect(s.state).toBe("live");
+    expect(ended).toEqual(["t:1"]);
+    expect(first.phase).toBe("closed");
+  });
 });
