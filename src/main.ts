@@ -3,25 +3,11 @@
  * The `spate` command: `serve`, `bench`, `help`, `--version`. Exit codes: 0 ok, 1 runtime failure,
  * 2 bad usage or configuration.
  */
+import type { RunningServer } from "./server/server.ts";
 import pkg from "../package.json" with { type: "json" };
 import { configureLog, log } from "./core/log.ts";
 import { ConfigError, configOptions, loadConfig, type Config, type ConfigOption } from "./server/config.ts";
 
-/** The contract of src/server/server.ts. */
-interface RunningServer {
-  ports: { http: number; rtmp: number; rtmps?: number; srt?: number; webrtc?: number };
-  stop(): Promise<void>;
-}
-interface ServerModule {
-  startServer(config: Config): Promise<RunningServer>;
-}
-interface BenchModule {
-  runBench(argv: string[]): Promise<number | void> | number | void;
-}
-
-// Loaded on demand: help and --version stay instant, and serve works without the bench module.
-const SERVER_MODULE = "./server/server.ts";
-const BENCH_MODULE = "./bench/cli.ts";
 const STOP_TIMEOUT_MS = 10_000;
 
 const USAGE = `spate ${pkg.version}: sub-second live video server (RTMP/RTMPS, SRT, WebRTC in; WebRTC, SRT, RTMP, LL-HLS, LL-DASH out)
@@ -110,7 +96,8 @@ async function serve(argv: string[]): Promise<number> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  const { startServer } = (await import(SERVER_MODULE)) as ServerModule;
+  // Loaded on demand (literal paths, so `bun build --compile` bundles them): help stays instant.
+  const { startServer } = await import("./server/server.ts");
   server = await startServer(config);
   const ports: Record<string, number> = {};
   for (const [name, p] of Object.entries(server.ports)) if (typeof p === "number") ports[name] = p;
@@ -120,16 +107,7 @@ async function serve(argv: string[]): Promise<number> {
 }
 
 async function bench(argv: string[]): Promise<number> {
-  let mod: BenchModule;
-  try {
-    mod = (await import(BENCH_MODULE)) as BenchModule;
-  } catch (e) {
-    if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String(e).includes("bench/cli")) {
-      process.stderr.write("spate: bench is not available in this build\n");
-      return 1;
-    }
-    throw e;
-  }
+  const mod = await import("./bench/cli.ts");
   const code = await mod.runBench(argv);
   return typeof code === "number" ? code : 0;
 }
