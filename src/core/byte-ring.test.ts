@@ -129,3 +129,17 @@ describe("RingCursor", () => {
     expect(c.pump(s, 1e9)).toBe(PUMP_LOST);
   });
 });
+
+describe("ByteRing retention", () => {
+  test("entries younger than retainMs are kept: the ring grows instead", () => {
+    const r = new ByteRing(1000, 8);
+    r.retainMs = 1000;
+    for (let i = 0; i < 100; i++) r.append(entry(50, i & 0xff), false, i * 10); // 1 s of entries, 5,000 bytes
+    expect(r.tail).toBe(0);
+    expect(r.buf.length).toBeGreaterThanOrEqual(5000);
+    for (let i = 100; i < 300; i++) r.append(entry(50, i & 0xff), false, i * 10);
+    // older than 1 s may go now; nothing younger did
+    expect(r.time(r.head - 1) - r.time(r.tail)).toBeGreaterThanOrEqual(1000);
+    expect(r.evicted).toBeGreaterThan(0);
+  });
+});

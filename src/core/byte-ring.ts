@@ -11,9 +11,10 @@ export const MAX_RING_ENTRIES = 1 << 16;
  *
  * Entries are written contiguously into one preallocated buffer and wrap to offset 0 when the next
  * entry does not fit at the end. Writing evicts the oldest entries the new bytes overlap. The ring
- * never evicts its newest keyframe entry: when it would have to (a GOP larger than the budget), it
- * doubles instead, up to MAX_RING_BYTES / MAX_RING_ENTRIES, so a late joiner can always start at a
- * keyframe.
+ * never evicts its newest keyframe entry, nor entries younger than `retainMs`: when it would have to
+ * (a GOP or a bitrate larger than the budget), it doubles instead, up to MAX_RING_BYTES /
+ * MAX_RING_ENTRIES, so a late joiner can always start at a keyframe and a lagging reader finds its
+ * place. It starts small and settles at the size its stream needs.
  */
 export class ByteRing {
   buf: Uint8Array;
@@ -34,6 +35,12 @@ export class ByteRing {
   /** Entries evicted, and times the ring had to grow to keep a GOP (both counters for the API). */
   evicted: number;
   grown: number;
+  /**
+   * Entries younger than this (ms, by their wall-clock time) are not evicted: the ring grows
+   * instead, up to the caps. Set to what readers may lag behind, so a lagging reader finds its
+   * entries still there. 0: only the newest keyframe is protected.
+   */
+  retainMs: number;
   private reserved: number;
 
   constructor(bytes: number, entries: number) {
@@ -50,6 +57,7 @@ export class ByteRing {
     this.writePos = 0;
     this.evicted = 0;
     this.grown = 0;
+    this.retainMs = 0;
     this.reserved = -1;
   }
 
@@ -108,12 +116,12 @@ export class ByteRing {
     if (w + n > this.buf.length) {
       // The end of the buffer is too short: the entries there are the oldest, drop them and wrap.
       while (this.tail < this.head && this.start(this.tail) >= w) {
-        if (!this.evictTail()) return this.reserve(n);
+        if (!this.evictTail(true)) return this.reserve(n);
       }
       w = 0;
     }
     while (this.tail < this.head && this.overlaps(this.tail, w, w + n)) {
-      if (!this.evictTail()) return this.reserve(n); // grew instead: offsets changed, start over
+      if (!this.evictTail(true)) return this.reserve(n); // grew instead: offsets changed, start over
     }
     this.reserved = w;
     return this.buf.subarray(w, w + n);
@@ -160,18 +168,20 @@ export class ByteRing {
   }
 
   private makeSlot(): void {
-    this.evictTail(); // or grows the slots, which also makes room
+    this.evictTail(false); // or grows the slots, which also makes room
   }
 
   /** Evicts the oldest entry; returns false when it grew the ring instead (the tail was the GOP). */
-  private evictTail(): boolean {
-    if (this.tail === this.lastKey) {
-      const canGrow = this.buf.length < MAX_RING_BYTES || this.capacity < MAX_RING_ENTRIES;
-      if (canGrow) {
-        this.grow(Math.min(this.buf.length * 2, MAX_RING_BYTES), Math.min(this.capacity * 2, MAX_RING_ENTRIES));
+  private evictTail(forBytes: boolean): boolean {
+    const keep = this.tail === this.lastKey || (this.retainMs > 0 && this.time(this.head - 1) - this.time(this.tail) < this.retainMs);
+    if (keep) {
+      const bytes = forBytes ? Math.min(this.buf.length * 2, MAX_RING_BYTES) : this.buf.length;
+      const entries = forBytes ? this.capacity : Math.min(this.capacity * 2, MAX_RING_ENTRIES);
+      if (bytes > this.buf.length || entries > this.capacity) {
+        this.grow(bytes, entries);
         return false;
       }
-      this.lastKey = -1; // a GOP larger than the caps: it cannot be kept whole
+      if (this.tail === this.lastKey) this.lastKey = -1; // a GOP larger than the caps: it cannot be kept whole
     }
     this.tail++;
     this.evicted++;

@@ -7,6 +7,8 @@ export interface PathTableOptions {
   takeover: boolean;
   ringBytes: number;
   ringFrames: number;
+  /** Media every stream's ring keeps at least (it grows for it): what a viewer may lag behind. */
+  retainMs?: number;
   /** Audio-only batches wait up to this long for video to share a write with (Stream.coalesceMs). */
   coalesceMs?: number;
   /** Wall-clock ms source for the streams (tests pass a fake one). */
@@ -80,6 +82,7 @@ export class PathTable {
   private create(path: string): Stream {
     const stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames, this.opts.clock);
     stream.coalesceMs = this.opts.coalesceMs ?? 0;
+    stream.ring.retainMs = this.opts.retainMs ?? 0;
     this.streams.set(path, stream);
     return stream;
   }

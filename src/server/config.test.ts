@@ -36,7 +36,7 @@ describe("defaults", () => {
     expect(c.streams).toEqual({
       graceMs: 10_000,
       takeover: false,
-      ringBytes: 16 * 1024 * 1024,
+      ringBytes: 2 * 1024 * 1024,
       ringFrames: 4096,
       maxViewerLagMs: 3000,
       viewerDropMs: 10_000,

@@ -68,7 +68,9 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       graceMs: int(0, 3_600_000).default(10_000).describe("how long viewers wait for a publisher that went away"),
       takeover: flag(false, "a second publisher replaces the first instead of being refused"),
-      ringBytes: int(64 * 1024, 1024 * MIB).default(16 * MIB).describe("payload byte budget of each stream's ring"),
+      ringBytes: int(64 * 1024, 1024 * MIB)
+        .default(2 * MIB)
+        .describe("initial payload bytes of each stream's ring; it grows to hold the newest GOP and maxViewerLagMs of media (to 256 MiB)"),
       ringFrames: powerOfTwo(64, 1 << 20).default(4096).describe("frame slots in each stream's ring"),
       maxViewerLagMs: int(100, 600_000).default(3000).describe("a viewer this far behind skips to the newest keyframe"),
       viewerDropMs: int(100, 3_600_000).default(10_000).describe("a viewer still behind after this long is disconnected"),

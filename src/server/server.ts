@@ -19,7 +19,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (config.log.format !== "auto") configureLog({ json: config.log.format === "json" });
   configureLog({ level: config.log.level });
   const startedMs = wallMs();
-  const paths = new PathTable(config.streams);
+  // Rings keep what a viewer may lag behind before it is skipped, plus a second of margin.
+  const paths = new PathTable({ ...config.streams, retainMs: config.streams.maxViewerLagMs + 1000 });
   const rtmpOpts = {
     chunkSize: config.rtmp.chunkSize,
     maxViewerLagMs: config.streams.maxViewerLagMs,

@@ -48,6 +48,7 @@ export class RtmpWriter implements Writer {
     this.format = `rtmp/${chunkSize}`;
     // The output ring mirrors the frame ring: chunk headers add under 1 %.
     this.ring = new ByteRing(stream.ring.buf.length + (stream.ring.buf.length >> 4), stream.ring.capacity);
+    this.ring.retainMs = stream.ring.retainMs;
     this.readers = [];
     this.framesEncoded = 0;
     this.keyMs = 0;
