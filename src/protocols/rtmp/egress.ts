@@ -70,26 +70,13 @@ export class RtmpEgress implements RtmpReader {
 
   pump(): void {
     if (this.detached) return;
-    const dropMs = this.session.opts.viewerDropMs;
     if (this.blockedSinceMs > 0) {
       // Waiting for drain: only check whether it has waited too long.
-      if (performance.now() - this.blockedSinceMs > dropMs) this.drop("socket took nothing for too long");
+      if (performance.now() - this.blockedSinceMs > this.session.opts.viewerDropMs) this.drop("socket took nothing for too long");
       return;
     }
-    if (this.cursor.lagMs() > dropMs) return this.drop(`more than ${dropMs} ms behind`);
-    const unackedMs = this.unackedMs();
-    if (unackedMs > dropMs) return this.drop(`${Math.round(unackedMs)} ms of media sent but not acknowledged`);
-    // Behind by its acknowledgements though the kernel still takes bytes: send nothing more until
-    // the next keyframe, so what is queued drains and the viewer resumes at a fresh picture. One
-    // that stays behind (sent keyframes only, at best) for viewerDropMs is disconnected.
-    const behind = unackedMs > this.session.opts.maxViewerLagMs;
-    if (!behind) this.behindSinceMs = 0;
-    else if (this.behindSinceMs === 0) this.behindSinceMs = performance.now();
-    else if (performance.now() - this.behindSinceMs > dropMs) return this.drop(`behind for more than ${dropMs} ms`);
-    if (behind && this.cursor.skipToNextKey()) {
-      this.stream.viewerSkips++;
-      if (++this.consecutiveSkips > this.session.opts.maxSkips) return this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
-    }
+    const behind = this.behind();
+    if (behind === null) return;
     const maxLagMs = this.session.opts.maxViewerLagMs;
     const cur = this.cursor;
     if (this.control) {
@@ -116,12 +103,38 @@ export class RtmpEgress implements RtmpReader {
         return;
       }
       if (st === PUMP_LOST) return this.drop("fell behind mid-message");
-      // PUMP_SKIPPED: at a keyframe it did not reach in order; headers first.
-      if (cur.skips > skipsBefore) this.stream.viewerSkips++; // not on landing after waitKey (no skip counted)
-      if (cur.skips > skipsBefore && ++this.consecutiveSkips > this.session.opts.maxSkips) return this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
+      // PUMP_SKIPPED: at a keyframe it did not reach in order (a skip, or the first keyframe); headers first.
+      if (cur.skips > skipsBefore && !this.skipped()) return;
       this.sendHeaders();
       if (this.control) return;
     }
+  }
+
+  /**
+   * Whether the viewer is behind by its acknowledgements (the kernel still takes bytes, so the
+   * cursor cannot tell). Behind: nothing more is sent until the next keyframe, so what is queued
+   * drains and the viewer resumes at a fresh picture. Too far behind, or behind (keyframes only, at
+   * best) for viewerDropMs: disconnected, and null is returned.
+   */
+  private behind(): boolean | null {
+    const dropMs = this.session.opts.viewerDropMs;
+    if (this.cursor.lagMs() > dropMs) return this.drop(`more than ${dropMs} ms behind`), null;
+    const unackedMs = this.unackedMs();
+    if (unackedMs > dropMs) return this.drop(`${Math.round(unackedMs)} ms of media sent but not acknowledged`), null;
+    const behind = unackedMs > this.session.opts.maxViewerLagMs;
+    if (!behind) this.behindSinceMs = 0;
+    else if (this.behindSinceMs === 0) this.behindSinceMs = performance.now();
+    else if (performance.now() - this.behindSinceMs > dropMs) return this.drop(`behind for more than ${dropMs} ms`), null;
+    if (behind && this.cursor.skipToNextKey() && !this.skipped()) return null;
+    return behind;
+  }
+
+  /** Counts a skip; returns false when it was one too many in a row (the viewer is dropped). */
+  private skipped(): boolean {
+    this.stream.viewerSkips++;
+    if (++this.consecutiveSkips <= this.session.opts.maxSkips) return true;
+    this.drop(`skipped ${this.consecutiveSkips} times without catching up`);
+    return false;
   }
 
   onDrain(): void {
