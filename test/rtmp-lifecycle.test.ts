@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { describeAvcConfig } from "../src/codecs/h264.ts";
 import { RtmpClient, RtmpStatusError } from "../src/protocols/rtmp/client.ts";
-import { AUDIO, VIDEO } from "../src/protocols/rtmp/wire/message-types.ts";
+import { VIDEO } from "../src/protocols/rtmp/wire/message-types.ts";
 import { assertMonotonicDts, decodeErrors, ffprobe, publishLavfi, readToFile, tempFile } from "./helpers/ffmpeg.ts";
 import { sleep } from "./helpers/process.ts";
 import { startSpate, type Spate } from "./helpers/server.ts";
@@ -198,5 +198,3 @@ describe("many streams at once", () => {
     }
   }, 90_000);
 });
-
-void AUDIO;
