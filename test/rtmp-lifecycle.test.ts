@@ -154,6 +154,13 @@ describe("RTMP publisher lifecycle", () => {
       expect(d.bytesIn).toBeGreaterThan(0);
       expect(d.bytesOut).toBeGreaterThan(0);
       expect((s as any).uptimeMs).toBeGreaterThanOrEqual(0);
+      const metrics = await (await spate.request("/metrics")).text();
+      expect(metrics).toContain('spate_stream_readers{path="live/api"} 1');
+      expect(metrics).toMatch(/spate_stream_bytes_in_total\{path="live\/api"\} [1-9]/);
+      expect(await (await spate.request("/healthz")).text()).toBe("ok\n");
+      const server = await spate.api("/api/v1/server");
+      expect(server).toMatchObject({ name: "spate", ports: { http: spate.ports.http, rtmp: spate.ports.rtmp } });
+      expect(server.uptimeMs).toBeGreaterThan(0);
       const list = await spate.api("/api/v1/streams");
       expect(list.streams.some((x: any) => x.path === "live/api")).toBe(true);
       const del = await spate.request("/api/v1/streams/live/api", { method: "DELETE" });
