@@ -11,8 +11,25 @@ export interface PathTableOptions {
   retainMs?: number;
   /** Audio-only batches wait up to this long for video to share a write with (Stream.coalesceMs). */
   coalesceMs?: number;
+  /** Pull sources tried, in order, when a reader asks for a path nobody publishes. */
+  sources?: SourceProvider[];
+  /** A pulled path with no readers left stops pulling after this long (default 5 s). */
+  sourceLingerMs?: number;
   /** Wall-clock ms source for the streams (tests pass a fake one). */
   clock?: () => number;
+}
+
+/**
+ * Publishes a path on demand (an SRT caller pulling from a remote listener; later the cluster
+ * relay). It publishes through `PathTable.publish` like any publisher.
+ */
+export interface SourceProvider {
+  /** Starts pulling `path` when this provider knows it; null when it does not. */
+  start(path: string): SourceHandle | null;
+}
+
+export interface SourceHandle {
+  stop(reason: string): void;
 }
 
 /** A publish on a path that already has a live publisher (and takeover is off). */
@@ -39,6 +56,8 @@ export function isValidPath(path: string): boolean {
 export class PathTable {
   readonly streams = new Map<string, Stream>();
   private graceTimers = new Map<Stream, ReturnType<typeof setTimeout>>();
+  /** Streams fed by a pull source, and the timer that stops an unwatched one. */
+  private pulls = new Map<Stream, { handle: SourceHandle; linger: ReturnType<typeof setTimeout> | null }>();
 
   constructor(readonly opts: PathTableOptions) {}
 
@@ -76,6 +95,19 @@ export class PathTable {
   read(path: string): Stream {
     let stream = this.streams.get(path);
     if (!stream) stream = this.create(path);
+    const pull = this.pulls.get(stream);
+    if (pull?.linger) {
+      clearTimeout(pull.linger);
+      pull.linger = null;
+    } else if (!pull && !stream.publisher) {
+      for (const p of this.opts.sources ?? []) {
+        const handle = p.start(path);
+        if (handle) {
+          this.pulls.set(stream, { handle, linger: null });
+          break;
+        }
+      }
+    }
     return stream;
   }
 
@@ -89,9 +121,26 @@ export class PathTable {
 
   /** A reader left: an idle stream with no readers left is forgotten. */
   readerLeft(stream: Stream): void {
-    if (stream.state === "idle" && stream.readerCount === 0 && this.streams.get(stream.path) === stream) {
-      this.streams.delete(stream.path);
+    if (stream.readerCount > 0) return;
+    const pull = this.pulls.get(stream);
+    if (pull && !pull.linger) {
+      pull.linger = setTimeout(() => {
+        if (stream.readerCount > 0) return;
+        this.stopPull(stream, "no readers left");
+        if (stream.state !== "live") this.end(stream);
+      }, this.opts.sourceLingerMs ?? 5000);
+      pull.linger.unref?.();
+      return;
     }
+    if (stream.state === "idle" && this.streams.get(stream.path) === stream) this.streams.delete(stream.path);
+  }
+
+  private stopPull(stream: Stream, reason: string): void {
+    const pull = this.pulls.get(stream);
+    if (!pull) return;
+    this.pulls.delete(stream);
+    if (pull.linger) clearTimeout(pull.linger);
+    pull.handle.stop(reason);
   }
 
   /** Ends a stream now: readers get end-of-stream, the path is free. */
@@ -100,6 +149,7 @@ export class PathTable {
     if (timer) clearTimeout(timer);
     this.graceTimers.delete(stream);
     if (this.streams.get(stream.path) === stream) this.streams.delete(stream.path);
+    this.stopPull(stream, "stream ended");
     stream.setState("ended");
   }
 

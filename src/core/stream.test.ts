@@ -165,3 +165,42 @@ describe("Stream flush coalescing", () => {
     expect(w.flushes).toBe(1);
   });
 });
+
+describe("PathTable pull sources", () => {
+  test("a source starts on the first reader and stops after the last one leaves (with a linger)", async () => {
+    const events: string[] = [];
+    let t: PathTable;
+    const source = {
+      start(path: string) {
+        if (path !== "pull/a") return null;
+        events.push("start");
+        const p = publisher("source");
+        p.close = () => {
+          t.unpublish(t.get(path)!, p);
+        };
+        t.publish(path, p);
+        return { stop: (reason: string) => (events.push(`stop: ${reason}`), p.close("")) };
+      },
+    };
+    t = new PathTable({ ...OPTS, sources: [source], sourceLingerMs: 30 });
+    const s = t.read("pull/a");
+    s.addReader("rtmp");
+    expect(events).toEqual(["start"]);
+    expect(s.state).toBe("live");
+    const s2 = t.read("pull/a"); // a second reader: no second pull
+    s2.addReader("srt");
+    expect(events).toEqual(["start"]);
+    s.removeReader("rtmp");
+    t.readerLeft(s);
+    s.removeReader("srt");
+    t.readerLeft(s);
+    await Bun.sleep(10);
+    t.read("pull/a").addReader("rtmp"); // back within the linger: keeps pulling
+    s.removeReader("rtmp");
+    t.readerLeft(s);
+    await Bun.sleep(60);
+    expect(events).toEqual(["start", "stop: no readers left"]);
+    expect(t.get("pull/a")).toBeUndefined();
+    expect(t.read("pull/other").publisher).toBeNull(); // no source knows it: readers wait
+  });
+});
