@@ -53,6 +53,10 @@ export function helpText(): string {
       section = o.section;
       lines.push("", `  ${section}:`);
     }
+    if (o.kind === "record") {
+      lines.push(`    ${o.path} (config file only)`, `        ${o.description}`);
+      continue;
+    }
     const dflt = o.default === undefined ? "" : `default ${typeof o.default === "string" ? JSON.stringify(o.default) : o.default}`;
     lines.push(`    ${`${o.flag}${valueHint(o)}`.padEnd(36)} ${o.env.padEnd(34)} ${dflt}`.trimEnd(), `        ${o.description}`);
   }

@@ -233,3 +233,17 @@ describe("errors name the key, the expectation, the value and the source", () =>
     );
   });
 });
+
+describe("maps set in a file only", () => {
+  test("srt.pull and srt.passphrases come from the file and are validated", () => {
+    const dir = mkdtempSync(join(tmpdir(), "spate-cfg-"));
+    const file = join(dir, "spate.yaml");
+    writeFileSync(file, 'srt:\n  pull: { "live/remote": "srt://10.0.0.1:9000?streamid=read:x" }\n  passphrases: { "live/cam1": "0123456789ab" }\n');
+    const c = loadConfig({ argv: ["--config", file], env: {}, cwd: dir });
+    expect(c.srt.pull).toEqual({ "live/remote": "srt://10.0.0.1:9000?streamid=read:x" });
+    expect(c.srt.passphrases["live/cam1"]).toBe("0123456789ab");
+    writeFileSync(file, 'srt:\n  pull: { "live/remote": "rtmp://x" }\n');
+    expect(() => loadConfig({ argv: ["--config", file], env: {}, cwd: dir })).toThrow("expected an srt:// URL");
+    expect(() => loadConfig({ argv: ["--srt-pull", "x"], env: {}, cwd: dir })).toThrow("unknown flag");
+  });
+});

@@ -59,7 +59,32 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe("RTMPS"),
-  srt: z.strictObject({ port: port(9000, "SRT UDP port"), host: host("SRT") }).prefault({}).describe("SRT"),
+  srt: z
+    .strictObject({
+      port: port(9000, "SRT UDP port"),
+      host: host("SRT"),
+      latencyMs: int(20, 8000).default(120).describe("SRT receive latency (TSBPD) we ask for; the larger of both sides' wins"),
+      passphrase: z
+        .string({ error: "expected a passphrase of 10 to 79 characters" })
+        .min(10, "expected a passphrase of 10 to 79 characters")
+        .max(79, "expected a passphrase of 10 to 79 characters")
+        .optional()
+        .describe("encrypt every SRT connection with this passphrase (AES-CTR); peers without it are refused"),
+      pbkeylen: int(16, 32)
+        .refine((n) => n === 16 || n === 24 || n === 32, "expected 16, 24 or 32")
+        .default(16)
+        .describe("AES key length in bytes when we choose it (callers choose their own)"),
+      passphrases: z
+        .record(z.string(), z.string().min(10, "expected a passphrase of 10 to 79 characters").max(79, "expected a passphrase of 10 to 79 characters"))
+        .default({})
+        .describe('per-path passphrases, overriding srt.passphrase: { "live/cam1": "secret for cam1" }'),
+      pull: z
+        .record(z.string(), z.string().regex(/^srt:\/\//, "expected an srt:// URL"))
+        .default({})
+        .describe('paths pulled from a remote SRT listener while someone watches them: { "live/remote": "srt://host:9000?streamid=..." }'),
+    })
+    .prefault({})
+    .describe("SRT"),
   webrtc: z
     .strictObject({ port: port(8189, "UDP port shared by every WebRTC session"), host: host("WebRTC") })
     .prefault({})
@@ -114,7 +139,8 @@ export interface ConfigOption {
   flag: string;
   /** "SPATE_RTMP_CHUNK_SIZE" */
   env: string;
-  kind: "number" | "boolean" | "string" | "enum";
+  /** "record": a map of paths to values, settable in a config file only. */
+  kind: "number" | "boolean" | "string" | "enum" | "record";
   choices?: string[];
   default: unknown;
   description: string;
@@ -166,7 +192,7 @@ type Raw = Record<string, unknown>;
 
 /** Merge defaults < file < env < flags and validate. Throws ConfigError. */
 export function loadConfig({ argv = [], env = {}, cwd = process.cwd() }: LoadOptions = {}): Config {
-  const options = configOptions();
+  const options = configOptions().filter((o) => o.kind !== "record"); // maps come from the file only
   const flags = parseFlags(argv, options);
   const raw: Raw = {};
   const sources = new Map<string, string>();
