@@ -6,7 +6,8 @@ import { encodeMessage } from "./wire/chunk-encoder.ts";
 import * as ctl from "./wire/control.ts";
 import { onStatus } from "./wire/amf0.ts";
 import { COMMAND_AMF0, CSID_COMMAND, UserControl } from "./wire/message-types.ts";
-import { RtmpWriter, type RtmpReader } from "./writer.ts";
+import type { RingReader } from "../../core/ring-writer.ts";
+import { RtmpWriter } from "./writer.ts";
 
 export interface EgressLimits {
   /** A viewer this far behind (ms of media) skips to the newest keyframe. */
@@ -25,7 +26,7 @@ const MAX_PENDING_CONTROL = 4 * 1024 * 1024;
  * (status messages, headers on join). Nothing is queued per viewer beyond what the socket did not
  * take of those control bytes; media is always read from the shared ring.
  */
-export class RtmpEgress implements RtmpReader {
+export class RtmpEgress implements RingReader {
   readonly writer: RtmpWriter;
   readonly cursor: RingCursor;
   private control: Uint8Array | null;

@@ -1,9 +1,9 @@
 import { concatBytes } from "../../core/bytes.ts";
-import { ByteRing } from "../../core/byte-ring.ts";
+import { RingWriter, type RingReader } from "../../core/ring-writer.ts";
 import type { Frame } from "../../core/frame.ts";
-import type { Stream, StreamState, Writer } from "../../core/stream.ts";
+import type { Stream } from "../../core/stream.ts";
 import type { Track } from "../../core/track.ts";
-import { audioTagHeaderSize, videoTagHeaderSize, writeAudioTagHeader, writeVideoTagHeader } from "../../formats/flv/tag.ts";
+import { writeAudioTagHeader, writeVideoTagHeader } from "../../formats/flv/tag.ts";
 import { encodeData } from "./wire/amf0.ts";
 import { chunkedSize, encodeMessageTo } from "./wire/chunk-encoder.ts";
 import { AUDIO, DATA_AMF0, VIDEO } from "./wire/message-types.ts";
@@ -15,25 +15,14 @@ export const CSID_DATA = 5;
 /** The message stream id createStream hands out: every viewer gets 1, so the bytes are shared. */
 export const MEDIA_STREAM_ID = 1;
 
-/** A reader of the writer's output (one RTMP viewer). */
-export interface RtmpReader {
-  /** New bytes in the ring: send what the socket takes. */
-  pump(): void;
-  /** Headers changed (a track or configuration) or the stream's state changed. */
-  onTracks(): void;
-  onState(state: StreamState): void;
-}
-
 /**
  * The RTMP writer of one stream: every frame becomes RTMP chunks once, into a ring every viewer reads
  * with its own cursor. Created by the first RTMP viewer, closed with the last. Video keyframes are the
  * ring's join points; sequence headers go into the ring when a configuration changes, and to each
  * joining (or skipping) viewer from `headers()`.
  */
-export class RtmpWriter implements Writer {
+export class RtmpWriter extends RingWriter<RingReader> {
   readonly format: string;
-  readonly ring: ByteRing;
-  readonly readers: RtmpReader[];
   /** Frames encoded (for the bench: once per stream, not per viewer). */
   framesEncoded: number;
   /** RTMP timestamp of the newest join point: headers sent on join carry it. */
@@ -42,35 +31,16 @@ export class RtmpWriter implements Writer {
   private configVersions: number[];
 
   constructor(
-    readonly stream: Stream,
+    stream: Stream,
     readonly chunkSize: number,
   ) {
+    super(stream, 4); // chunk headers add under 1 %
     this.format = `rtmp/${chunkSize}`;
-    // The output ring mirrors the frame ring: chunk headers add under 1 %.
-    this.ring = new ByteRing(stream.ring.buf.length + (stream.ring.buf.length >> 4), stream.ring.capacity);
-    this.ring.retainMs = stream.ring.retainMs;
-    this.readers = [];
     this.framesEncoded = 0;
     this.keyMs = 0;
     this.header = new Uint8Array(16);
     this.configVersions = stream.tracks.map((t) => t.configVersion);
-    // Start from the newest keyframe so the first viewer gets a picture at once.
-    const r = stream.ring;
-    const from = r.joinSeq();
-    if (from >= 0) for (let s = from; s < r.head; s++) this.onFrame(r.frame(s));
-  }
-
-  add(reader: RtmpReader): void {
-    this.readers.push(reader);
-  }
-
-  /** Returns true when it was the last reader (the writer is then closed). */
-  remove(reader: RtmpReader): boolean {
-    const i = this.readers.indexOf(reader);
-    if (i >= 0) this.readers.splice(i, 1);
-    if (this.readers.length > 0) return false;
-    this.stream.removeWriter(this);
-    return true;
+    this.catchUp();
   }
 
   onFrame(f: Frame): void {
@@ -91,22 +61,10 @@ export class RtmpWriter implements Writer {
     const size = chunkedSize(hl + f.payload.length, this.chunkSize, ms, csid);
     const out = this.ring.reserve(size);
     encodeMessageTo(out, 0, csid, ms, track.kind === "video" ? VIDEO : AUDIO, MEDIA_STREAM_ID, this.chunkSize, head, f.payload);
-    const join = f.keyframe && (this.stream.ring.keyTrack < 0 || f.track === this.stream.ring.keyTrack);
+    const join = this.isJoin(f);
     this.ring.commit(0, size, join, f.ingestMs);
     if (join) this.keyMs = ms;
     this.framesEncoded++;
-  }
-
-  flush(): void {
-    for (let i = 0; i < this.readers.length; i++) this.readers[i]!.pump();
-  }
-
-  onTracks(): void {
-    for (const r of this.readers) r.onTracks();
-  }
-
-  onState(state: StreamState): void {
-    for (const r of [...this.readers]) r.onState(state);
   }
 
   /**
