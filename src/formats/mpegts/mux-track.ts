@@ -30,8 +30,9 @@ export class MuxTrack {
   configVersion: number;
   /** Next continuity_counter of this PID. */
   cc: number;
-  /** dts of the last frame muxed, 90 kHz; NaN before the first. */
+  /** dts of the last frame muxed and the gap before it, 90 kHz; NaN / 0 before the first. */
   lastDts90: number;
+  lastDuration90: number;
   /** Annex B parameter sets (VPS, SPS, PPS) put before each keyframe that lacks them. */
   private paramSets: Uint8Array;
   private aac: AacConfig | null;
@@ -46,6 +47,7 @@ export class MuxTrack {
     this.configVersion = -1;
     this.cc = 0;
     this.lastDts90 = Number.NaN;
+    this.lastDuration90 = 0;
     this.paramSets = new Uint8Array(0);
     this.aac = null;
     this.nals = new NalReader();

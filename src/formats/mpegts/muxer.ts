@@ -6,10 +6,13 @@
  * - PAT and PMT go before the first frame, before every video keyframe, when the PMT changes and
  *   otherwise at least every PSI_INTERVAL_MS of media. A frame's output is a join point for a new
  *   viewer when it starts with them (`startsWithPsi`) and is a video keyframe (or the stream has no video).
- * - Every PES on the PCR PID (video, else the first audio track) carries a PCR; when other tracks'
- *   frames run PCR_INTERVAL_MS without one, an adaptation-field-only packet on the PCR PID does.
- * - The PCR follows the slowest active track's dts; PTS/DTS are written `pcrDelayMs` ahead of it
- *   (a decoder's buffering time), so written timestamps are the frames' 90 kHz times + that delay.
+ * - Every PES on the PCR PID (video, else the first audio track) carries a PCR; when the PCR track's
+ *   next frame is due later than PCR_INTERVAL_MS after the last PCR (video under 25 fps), other
+ *   tracks' frames bring an adaptation-field-only packet on the PCR PID with one.
+ * - The PCR is the newest dts muxed (frames arrive in real time, so that is the transport's clock,
+ *   as ffmpeg does it); PTS/DTS are written `pcrDelayMs` ahead of it: a decoder's buffering time,
+ *   and room for tracks that arrive behind one another. Written timestamps are the frames' 90 kHz
+ *   times + that delay.
  *
  * Hot path: `encodedSize(frame)` converts the frame into its PES in a scratch buffer owned by the
  * muxer (grown to the largest frame, then reused) and returns the exact output size;
@@ -36,8 +39,6 @@ export const PSI_INTERVAL_MS = 100;
 /** ISO/IEC 13818-1 §2.7.2 allows 100 ms between PCRs; DVB (ETSI TR 101 290) asks for 40. */
 export const PCR_INTERVAL_MS = 40;
 export const DEFAULT_PCR_DELAY_MS = 100;
-/** A track whose last frame is this far behind the newest does not hold the PCR back (it stopped). */
-const STALLED_TRACK_MS = 1000;
 const MS = TS_CLOCK / 1000;
 
 export interface TsMuxerOptions {
@@ -144,11 +145,11 @@ export class TsMuxer {
     const keyVideo = frame.keyframe && video;
     const psi = this.pmtChanged || Number.isNaN(this.lastPsi90) || keyVideo || now - this.lastPsi90 >= PSI_INTERVAL_MS * MS;
     const onPcrPid = mt === this.pcrTrack;
-    const pcrPacket = !onPcrPid && (Number.isNaN(this.lastPcrAt90) || now - this.lastPcrAt90 >= PCR_INTERVAL_MS * MS);
+    const pcrPacket = !onPcrPid && this.pcrDue(mt, dts90, now);
     this.planTrack = mt;
     this.planPesLength = pesLength;
     this.planPcrPacket = pcrPacket;
-    this.planPcr90 = this.pcrValue(mt, dts90, now);
+    this.planPcr90 = now;
     this.planDts90 = dts90;
     this.planKey = frame.keyframe;
     this.startsWithPsi = psi;
@@ -189,6 +190,7 @@ export class TsMuxer {
       this.lastPcrAt90 = now;
       this.lastPcr90 = pcr;
     }
+    if (dts90 > mt.lastDts90) mt.lastDuration90 = dts90 - mt.lastDts90;
     mt.lastDts90 = dts90;
     this.now90 = now;
     this.framesMuxed++;
@@ -217,14 +219,19 @@ export class TsMuxer {
     return o;
   }
 
-  /** The PCR for a frame at dts90: the slowest active track's dts, never going back. */
-  private pcrValue(mt: MuxTrack, dts90: number, now: number): number {
-    let min = dts90;
-    for (const t of this.muxTracks) {
-      if (!t?.entry || t === mt || Number.isNaN(t.lastDts90)) continue;
-      if (now - t.lastDts90 < STALLED_TRACK_MS * MS && t.lastDts90 < min) min = t.lastDts90;
-    }
-    return Math.max(min, this.lastPcr90);
+  /**
+   * A frame of another track than the PCR PID's: does it need an adaptation-field-only PCR packet
+   * first? Yes when the next chance of one (the PCR track's next frame, or this track's) would come
+   * more than PCR_INTERVAL_MS after the last PCR.
+   */
+  private pcrDue(mt: MuxTrack, dts90: number, now: number): boolean {
+    const last = this.lastPcrAt90;
+    if (Number.isNaN(last)) return true;
+    const p = this.pcrTrack!;
+    const pcrNext = p.lastDuration90 > 0 ? p.lastDts90 + p.lastDuration90 : Number.POSITIVE_INFINITY;
+    const duration = dts90 > mt.lastDts90 ? dts90 - mt.lastDts90 : mt.lastDuration90; // this frame's, as the next one's guess
+    const next = Math.min(pcrNext, now + duration);
+    return next - last > PCR_INTERVAL_MS * MS;
   }
 
   private skip(): number {
