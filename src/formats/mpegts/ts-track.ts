@@ -3,12 +3,13 @@
  * (core/frame.ts conventions). The elementary stream readers (video-es.ts, adts-es.ts, opus-es.ts)
  * share these shapes.
  */
-import type { Codec, TrackInfo } from "../../core/track.ts";
+import { kindOf, type Codec, type TrackInfo, type TrackKind } from "../../core/track.ts";
 
 export class TsTrack {
   readonly pid: number;
   readonly streamType: number;
   readonly codec: Codec;
+  readonly kind: TrackKind;
   /** Order of the stream in the PMT. */
   readonly index: number;
   /** Ticks per second of dts/pts: 90 kHz video, the sample rate for AAC (known from the first ADTS header), 48 kHz Opus. */
@@ -25,6 +26,7 @@ export class TsTrack {
     this.pid = pid;
     this.streamType = streamType;
     this.codec = codec;
+    this.kind = kindOf(codec);
     this.index = index;
     this.clockRate = clockRate;
     this.config = null;
