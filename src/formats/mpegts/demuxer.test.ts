@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { describeConfig } from "../../codecs/describe.ts";
 import { hex } from "../../codecs/bits.ts";
 import { mulberry32 } from "../../core/fuzz.ts";
 import { DEMUX_CASES, type DemuxCase } from "./demuxer.cases.ts";
@@ -33,4 +35,20 @@ describe("TsDemuxer case table", () => {
       for (const mode of ["whole", "srt", "random", "bytes"]) check(c, mode);
     });
   }
+});
+
+describe("the ffmpeg fixture", () => {
+  test("3 H.264 frames (B-frames) and 16 AAC frames, as ffprobe counts them", () => {
+    const input = new Uint8Array(readFileSync(new URL("./testdata/ffmpeg-h264-aac.mpegts", import.meta.url)));
+    const { rec, demuxer } = demuxAll(input, splitsOf("srt", input.length));
+    const video = rec.frames.filter((f) => f.pid === 0x100);
+    const audio = rec.frames.filter((f) => f.pid === 0x101);
+    expect(video.map((f) => [f.dts, f.pts, f.key])).toEqual([[126000, 144000, true], [135000, 162000, false], [144000, 153000, false]]);
+    expect(audio.length).toBe(16);
+    expect(audio[0]!.dts).toBe((142080 * 48000) / 90000);
+    expect(describeConfig("h264", rec.tracks[0]!.config)).toMatchObject({ width: 64, height: 64 });
+    expect(describeConfig("aac", rec.tracks.find((t) => t.pid === 0x101)!.config)).toMatchObject({ sampleRate: 48000, channels: 1 });
+    expect(demuxer.pcr).toBeGreaterThan(0);
+    expect(demuxer.stats.packets).toBe(input.length / 188);
+  });
 });
