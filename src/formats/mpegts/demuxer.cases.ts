@@ -83,6 +83,19 @@ export const DEMUX_CASES: DemuxCase[] = [
     tracks: [{ pid: VIDEO, config: AVCC, clockRate: 90000 }],
   },
   {
+    name: "a video PES without PTS continues the access unit before it",
+    input: psi(h264Pmt)
+      .unit(VIDEO, pesPacket(0xe0, annexB(AUD, SPS, PPS, IDR), 3000))
+      .unit(VIDEO, pesPacket(0xe0, annexB(IDR_B), -1))
+      .unit(VIDEO, pesPacket(0xe0, annexB(AUD, P), 6000))
+      .bytes(),
+    frames: [
+      { pid: VIDEO, dts: 3000, pts: 3000, key: true, payload: lengthPrefixed(IDR, IDR_B) },
+      { pid: VIDEO, dts: 6000, pts: 6000, key: false, payload: lengthPrefixed(P) },
+    ],
+    tracks: [{ pid: VIDEO, config: AVCC, clockRate: 90000 }],
+  },
+  {
     name: "sections split across packets; pointer_field finishes one and a new version follows",
     input: (() => {
       const v0 = pmtSection(VIDEO, [{ streamType: 0x1b, pid: VIDEO }]);

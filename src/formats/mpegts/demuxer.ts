@@ -7,7 +7,9 @@
  * is no transport stream at all (PacketFramer's "no-sync").
  *
  * Latency: a video PES has no length, so it is complete when the next one starts on its PID — one
- * frame interval, as in every demuxer; audio PES carry their length and go out at once.
+ * frame interval, as in every demuxer; audio PES carry their length and go out at once. A video PES
+ * without PTS holds no start of an access unit (§2.7.5): it is appended to the open one (encoders
+ * that send one PES per slice).
  */
 import { ProtocolError } from "../../core/errors.ts";
 import type { Codec } from "../../core/track.ts";
@@ -17,10 +19,7 @@ import { OpusEsReader } from "./opus-es.ts";
 import { decodeTsPacket, PID_COUNT, PID_NULL, PID_PAT, TS_PACKET_SIZE, TsPacketHeader } from "./packet.ts";
 import { APPEND_COMPLETE, APPEND_TOO_LARGE, PesAssembler } from "./pes-assembler.ts";
 import { decodePesHeader, PesHeader } from "./pes.ts";
-import {
-  decodePat, decodePmt, FOURCC_OPUS, isCurrent, STREAM_TYPE_AAC_ADTS, STREAM_TYPE_H264, STREAM_TYPE_H265,
-  STREAM_TYPE_PRIVATE_PES, TABLE_PMT, type Pmt, type PmtStream,
-} from "./psi.ts";
+import { codecOfStream, decodePat, decodePmt, isCurrent, TABLE_PMT, type Pmt, type PmtStream } from "./psi.ts";
 import { SectionAssembler, type SectionSink } from "./section.ts";
 import { PacketFramer, type PacketSink } from "./sync.ts";
 import { TimestampUnwrapper, TS_CLOCK } from "./timestamps.ts";
@@ -31,22 +30,6 @@ export { TsTrack, TsDemuxStats, type TsDemuxerSink } from "./ts-track.ts";
 
 /** Elementary streams followed at once; a PMT listing more keeps the first ones. */
 export const MAX_PIDS = 16;
-
-/** The codec of a PMT entry spate reads, null for the rest. */
-export function codecOfStream(s: PmtStream): Codec | null {
-  switch (s.streamType) {
-    case STREAM_TYPE_H264:
-      return "h264";
-    case STREAM_TYPE_H265:
-      return "h265";
-    case STREAM_TYPE_AAC_ADTS:
-      return "aac";
-    case STREAM_TYPE_PRIVATE_PES:
-      return s.registration === FOURCC_OPUS ? "opus" : null;
-    default:
-      return null;
-  }
-}
 
 class EsStream {
   readonly pes: PesAssembler;
@@ -219,8 +202,18 @@ export class TsDemuxer implements PacketSink, SectionSink {
   private pesPayload(s: EsStream, buf: Uint8Array, start: number, end: number, unitStart: boolean): void {
     const pes = s.pes;
     if (unitStart) {
-      if (pes.active && pes.expected === 0) this.completePes(s);
-      else if (pes.active && pes.len > 0) this.stats.pesErrors++; // shorter than its PES_packet_length
+      if (pes.active && pes.expected === 0) {
+        const at = s.reader.track.kind === "video" ? this.continuation(buf, start, end) : 0;
+        if (at > 0) {
+          // §2.7.5: no access unit starts in a PES without PTS: this one continues the open one.
+          if (pes.append(buf, at, end) === APPEND_TOO_LARGE) {
+            this.stats.pesErrors++;
+            pes.drop();
+          }
+          return;
+        }
+        this.completePes(s);
+      } else if (pes.active && pes.len > 0) this.stats.pesErrors++; // shorter than its PES_packet_length
       pes.begin();
     } else if (!pes.active) return; // joined mid-packet, or after a drop: wait for the next start
     const r = pes.append(buf, start, end);
@@ -230,6 +223,18 @@ export class TsDemuxer implements PacketSink, SectionSink {
     } else if (r === APPEND_COMPLETE) {
       this.completePes(s);
       pes.drop();
+    }
+  }
+
+  /** Where the payload of a PES starting here begins, when it has no PTS; 0 otherwise. */
+  private continuation(buf: Uint8Array, start: number, end: number): number {
+    const h = this.pesHeader;
+    try {
+      const n = decodePesHeader(buf, start, end, h);
+      return n > 0 && h.pts < 0 ? start + n : 0;
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      return 0;
     }
   }
 

@@ -60,7 +60,7 @@ export class MuxTrack {
     this.configVersion = t.configVersion;
     this.entry = null;
     try {
-      this.entry = t.config ? this.readConfig(t.config) : null;
+      this.entry = t.config && t.clockRate > 0 ? this.readConfig(t.config) : null;
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e; // an unusable configuration: the track is left out
     }

@@ -62,11 +62,10 @@ export class TsMuxer {
   private pcrTrack: MuxTrack | null;
   private psiCc: number;
   private pmtCc: number;
-  /** Newest dts seen (90 kHz), and when PSI and PCR were last written on that line; NaN: never. */
+  /** Newest dts seen (90 kHz), and when PSI and PCR were last written on that line; NaN: never. The PCR is `now90`. */
   private now90: number;
   private lastPsi90: number;
   private lastPcrAt90: number;
-  private lastPcr90: number;
   private scratch: Uint8Array;
   // The plan encodedSize made for encodeTo.
   private planTrack: MuxTrack | null;
@@ -94,7 +93,6 @@ export class TsMuxer {
     this.now90 = Number.NaN;
     this.lastPsi90 = Number.NaN;
     this.lastPcrAt90 = Number.NaN;
-    this.lastPcr90 = 0;
     this.scratch = new Uint8Array(256 * 1024);
     this.planTrack = null;
     this.planPesLength = 0;
@@ -186,10 +184,7 @@ export class TsMuxer {
     }
     const withPcr = mt === this.pcrTrack;
     o = this.writePes(buf, o, mt, this.planPesLength, this.planKey, withPcr ? pcr : -1);
-    if (withPcr || this.planPcrPacket) {
-      this.lastPcrAt90 = now;
-      this.lastPcr90 = pcr;
-    }
+    if (withPcr || this.planPcrPacket) this.lastPcrAt90 = now;
     if (dts90 > mt.lastDts90) mt.lastDuration90 = dts90 - mt.lastDts90;
     mt.lastDts90 = dts90;
     this.now90 = now;
@@ -248,7 +243,9 @@ export class TsMuxer {
       let mt = this.muxTracks[i];
       if (!t) continue;
       if (!mt || mt.track !== t) {
+        const cc = mt ? mt.cc : 0; // another codec on the same PID: its counter runs on
         mt = new MuxTrack(t, FIRST_ES_PID + i);
+        mt.cc = cc;
         this.muxTracks[i] = mt;
         changed = true;
       }

@@ -105,7 +105,7 @@ export function readPcr(buf: Uint8Array, off: number): number {
 
 /** Writes a PCR of `base90k` (taken mod 2^33) with extension 0; 6 bytes. */
 export function writePcr(buf: Uint8Array, off: number, base90k: number): void {
-  const base = base90k % 0x200000000;
+  const base = ((base90k % 0x200000000) + 0x200000000) % 0x200000000;
   const high = Math.floor(base / 2); // the top 32 of the 33 bits
   buf[off] = high >>> 24;
   buf[off + 1] = (high >>> 16) & 0xff;

@@ -22,6 +22,9 @@ describe("PES header", () => {
       expect(decodePesHeader(buf, 0, n, h)).toBe(n);
       expect([h.streamId, h.packetLength, h.pts, h.dts, h.dataAlignment]).toEqual([0xc0, n - 6 + 100, pts % TIMESTAMP_WRAP, dts, true]);
     }
+    encodePesHeader(buf, 0, 0xc0, 0, false, -90, -1); // a negative time wraps
+    decodePesHeader(buf, 0, 19, h);
+    expect(h.pts).toBe(TIMESTAMP_WRAP - 90);
     encodePesHeader(buf, 0, 0xe0, 70000, false, 0, -1);
     expect(decodePesHeader(buf, 0, 19, h)).toBe(14);
     expect(h.packetLength).toBe(0); // too long for the field

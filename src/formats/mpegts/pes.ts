@@ -78,7 +78,7 @@ export function readTimestamp(buf: Uint8Array, off: number): number {
 }
 
 export function writeTimestamp(buf: Uint8Array, off: number, prefix: number, ts: number): void {
-  const t = ts % TIMESTAMP_WRAP;
+  const t = ((ts % TIMESTAMP_WRAP) + TIMESTAMP_WRAP) % TIMESTAMP_WRAP; // a negative time wraps like any other
   const high = Math.floor(t / 0x40000000);
   const rest = t - high * 0x40000000; // < 2^30: bit operations are safe from here
   buf[off] = (prefix << 4) | (high << 1) | 1;

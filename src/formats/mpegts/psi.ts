@@ -4,6 +4,7 @@
  * are rare (a few a second), so decoding allocates its result.
  */
 import { ProtocolError } from "../../core/errors.ts";
+import type { Codec } from "../../core/track.ts";
 import { crc32Mpeg } from "./crc32.ts";
 import { TS_PACKET_SIZE, writeTsHeader, AFC_PAYLOAD } from "./packet.ts";
 
@@ -41,6 +42,22 @@ export interface Pmt {
   version: number;
   pcrPid: number;
   streams: PmtStream[];
+}
+
+/** The codec of a PMT entry spate reads, null for the rest. */
+export function codecOfStream(s: PmtStream): Codec | null {
+  switch (s.streamType) {
+    case STREAM_TYPE_H264:
+      return "h264";
+    case STREAM_TYPE_H265:
+      return "h265";
+    case STREAM_TYPE_AAC_ADTS:
+      return "aac";
+    case STREAM_TYPE_PRIVATE_PES:
+      return s.registration === FOURCC_OPUS ? "opus" : null;
+    default:
+      return null;
+  }
 }
 
 /** The common section header (§2.4.4.3): checks table_id, the syntax bit, the length and CRC_32. */

@@ -83,6 +83,7 @@ export function pmtSection(pcrPid: number, streams: Partial<PmtStream>[], versio
 
 /** A whole PES; video (unbounded) gets PES_packet_length 0. */
 export function pesPacket(streamId: number, payload: Uint8Array, pts: number, dts = -1, unbounded = streamId >= 0xe0): Uint8Array {
+  if (pts < 0) return concatBytes([Uint8Array.of(0, 0, 1, streamId, 0, 0, 0x80, 0, 0), payload]); // no PTS (video: unbounded)
   const head = new Uint8Array(19);
   const n = encodePesHeader(head, 0, streamId, payload.length, unbounded, pts, dts);
   return concatBytes([head.subarray(0, n), payload]);
