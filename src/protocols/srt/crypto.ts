@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, pbkdf2Sync, type Cipheriv, type Decipheriv } from "node:crypto";
 import { KK_BOTH, KK_EVEN, KK_ODD, SEQ_MASK } from "./wire/constants.ts";
 import { isValidKeyLength, KeyMaterial, WRAP_OVERHEAD } from "./wire/key-material.ts";
+import { copyBytes } from "./wire/packet.ts";
 
 /** §6.1.4: HMAC-SHA1, 2048 iterations, over the last 64 bits of the salt. */
 export const PBKDF2_ITERATIONS = 2048;
@@ -64,8 +65,8 @@ export function unwrapKey(kek: Uint8Array, wrapped: Uint8Array): Uint8Array | nu
   const n = (wrapped.length >> 3) - 1;
   if (n < 1 || wrapped.length % 8 !== 0) return null;
   const aes = ecb(kek, true);
-  const a = wrapped.slice(0, 8);
-  const r = wrapped.slice(8);
+  const a = copyBytes(wrapped, 0, 8);
+  const r = copyBytes(wrapped, 8, wrapped.length);
   const block = new Uint8Array(16);
   for (let j = 5; j >= 0; j--) {
     for (let i = n; i >= 1; i--) {

@@ -8,7 +8,7 @@ import { buildKeyMaterial, openKeyMaterial, SALT_BYTES, type StreamKeys } from "
 import type { SessionIo } from "./session-io.ts";
 import { CTRL_USER, EXT_KMREQ, EXT_KMRSP, KK_EVEN, KK_ODD, KM_S_BADSECRET, KM_S_NOSECRET, KM_S_SECURED } from "./wire/constants.ts";
 import { decodeKeyMaterial, KeyMaterial, KM_CIPHER_CTR } from "./wire/key-material.ts";
-import { writeU32 } from "./wire/packet.ts";
+import { copyBytes, writeU32 } from "./wire/packet.ts";
 
 /** libsrt defaults: SRTO_KMREFRESHRATE 2^24 packets, SRTO_KMPREANNOUNCE 4096. */
 export const DEFAULT_KM_REFRESH_PACKETS = 1 << 24;
@@ -102,7 +102,7 @@ export class KeyManager {
       return;
     }
     this.install(st.passphrase, keys, true, false);
-    this.io.sendControl(CTRL_USER, EXT_KMRSP, 0, new RawBody(body.slice()), nowUs);
+    this.io.sendControl(CTRL_USER, EXT_KMRSP, 0, new RawBody(copyBytes(body, 0, body.length)), nowUs);
   }
 
   /** The peer answered our refresh. */

@@ -36,5 +36,5 @@ export function unwrapTimestamp(wire: number, ref: number): number {
 
 /** Our timestamp field: microseconds since `startUs`, modulo 2^32. */
 export function wireTimestamp(nowUs: number, startUs: number): number {
-  return Math.floor(nowUs - startUs) >>> 0;
+  return nowUs > startUs ? Math.floor(nowUs - startUs) >>> 0 : 0;
 }

@@ -10,7 +10,7 @@ import {
   MAX_EXTENSIONS, MAX_STREAM_ID_BYTES, SEQ_MASK, srtError,
 } from "./constants.ts";
 import { decodeKeyMaterial, KeyMaterial } from "./key-material.ts";
-import { readU16, readU32, writeU16, writeU32 } from "./packet.ts";
+import { copyBytes, readU16, readU32, writeU16, writeU32 } from "./packet.ts";
 
 /** The fixed part: 12 words. */
 export const HANDSHAKE_CIF_SIZE = 48;
@@ -179,7 +179,7 @@ export function decodeHandshake(buf: Uint8Array, off: number, end: number, hs: H
   hs.type = readU32(buf, off + 20);
   hs.socketId = readU32(buf, off + 24);
   hs.cookie = readU32(buf, off + 28);
-  hs.peerIp = buf.slice(off + 32, off + 48);
+  hs.peerIp = copyBytes(buf, off + 32, off + 48);
   hs.hs = null;
   hs.kmCmd = 0;
   hs.km = null;

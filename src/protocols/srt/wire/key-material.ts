@@ -4,7 +4,7 @@
  * bytes are in network order on the wire (libsrt pre-swaps them so its per-word swap cancels).
  */
 import { KK_BOTH, KK_EVEN, KK_ODD, MAX_SALT_BYTES, srtError } from "./constants.ts";
-import { readU16, readU32, writeU16, writeU32 } from "./packet.ts";
+import { copyBytes, readU16, readU32, writeU16, writeU32 } from "./packet.ts";
 
 /** S=0, V=1, PT=2 (KMmsg). */
 const KM_VERSION = 1;
@@ -95,7 +95,7 @@ export function decodeKeyMaterial(buf: Uint8Array, off: number, end: number, km:
   km.auth = buf[off + 9]!;
   km.se = buf[off + 10]!;
   km.keyLength = keyLength;
-  km.salt = buf.slice(off + FIXED_SIZE, off + FIXED_SIZE + saltLength);
-  km.wrapped = buf.slice(off + FIXED_SIZE + saltLength, off + total);
+  km.salt = copyBytes(buf, off + FIXED_SIZE, off + FIXED_SIZE + saltLength);
+  km.wrapped = copyBytes(buf, off + FIXED_SIZE + saltLength, off + total);
   return total;
 }

@@ -6,6 +6,14 @@
  */
 import { HEADER_SIZE, MAX_PACKET_SIZE, MSGNO_MASK, PP_SOLO, SEQ_MASK, srtError } from "./constants.ts";
 
+/**
+ * A copy of buf[start, end). Not `buf.slice`: on a Node Buffer (what Bun's UDP socket hands out)
+ * slice is a view, and what we keep must not alias the datagram.
+ */
+export function copyBytes(buf: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(buf.subarray(start, end));
+}
+
 export function readU32(b: Uint8Array, off: number): number {
   return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
 }
