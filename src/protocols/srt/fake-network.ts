@@ -63,7 +63,8 @@ export class FakeNetwork {
     return {
       send: (buf, len) => {
         const index = this.sent[dir]++;
-        const bytes = buf.slice(0, len);
+        // A Buffer, as Bun's UDP socket delivers (whose slice() is a view: the session must copy).
+        const bytes = Buffer.from(buf.subarray(0, len));
         const loss = dir === "up" ? (this.opts.lossUp ?? 0) : (this.opts.lossDown ?? 0);
         if ((loss && this.rng.next() / 2 ** 32 < loss) || this.opts.dropIf?.(dir, index, bytes)) {
           this.dropped[dir]++;

@@ -1,11 +1,14 @@
 /**
  * The receiver's packet store: a power-of-two ring of payload slots indexed by unwrapped sequence
  * number (seq & mask). It starts small and doubles, up to a cap, when a packet lands beyond its
- * window; payload bytes are copied into it once, decrypted in place, and handed out as views that
- * are cached per slot (no allocation while payload sizes repeat).
+ * window. Each slot takes a whole datagram (header included: one `set` of the input, no view made),
+ * the payload is decrypted in place and handed out as a view cached per slot (no allocation while
+ * payload sizes repeat).
  */
 import { assert } from "../../core/errors.ts";
-import { MAX_PAYLOAD_SIZE } from "./wire/constants.ts";
+import { HEADER_SIZE, MAX_PAYLOAD_SIZE } from "./wire/constants.ts";
+
+const SLOT_BYTES = HEADER_SIZE + MAX_PAYLOAD_SIZE;
 
 export const INITIAL_RECEIVE_SLOTS = 256;
 
@@ -28,7 +31,7 @@ export class ReceiveBuffer {
     this.maxCapacity = maxCapacity;
     this.capacity = Math.min(initial, maxCapacity);
     this.mask = this.capacity - 1;
-    this.data = new Uint8Array(this.capacity * MAX_PAYLOAD_SIZE);
+    this.data = new Uint8Array(this.capacity * SLOT_BYTES);
     this.length = new Int32Array(this.capacity).fill(-1);
     this.seqOf = new Float64Array(this.capacity).fill(-1);
     this.timestamp = new Float64Array(this.capacity);
@@ -56,16 +59,18 @@ export class ReceiveBuffer {
     return this.length[i]! >= 0 && this.seqOf[i] === seq;
   }
 
-  /** Copies a payload in; returns the offset of its bytes in `bytes()` for in-place decryption. */
-  put(seq: number, src: Uint8Array, off: number, len: number, timestampUs: number): number {
+  /**
+   * Copies a datagram (header + payload of at most MAX_PAYLOAD_SIZE) in; returns the offset of its
+   * payload in `bytes()` for in-place decryption.
+   */
+  put(seq: number, datagram: Uint8Array, timestampUs: number): number {
     const i = seq & this.mask;
-    const at = i * MAX_PAYLOAD_SIZE;
-    this.data.set(src.subarray(off, off + len), at);
+    this.data.set(datagram, i * SLOT_BYTES);
     if (this.length[i]! < 0) this.count++;
-    this.length[i] = len;
+    this.length[i] = datagram.length - HEADER_SIZE;
     this.seqOf[i] = seq;
     this.timestamp[i] = timestampUs;
-    return at;
+    return i * SLOT_BYTES + HEADER_SIZE;
   }
 
   bytes(): Uint8Array {
@@ -82,7 +87,8 @@ export class ReceiveBuffer {
     const len = this.length[i]!;
     let v = this.views[i];
     if (!v || v.length !== len) {
-      v = this.data.subarray(i * MAX_PAYLOAD_SIZE, i * MAX_PAYLOAD_SIZE + len);
+      const at = i * SLOT_BYTES + HEADER_SIZE;
+      v = this.data.subarray(at, at + len);
       this.views[i] = v;
     }
     return v;
@@ -100,7 +106,7 @@ export class ReceiveBuffer {
     const old = { data: this.data, length: this.length, seqOf: this.seqOf, timestamp: this.timestamp, capacity: this.capacity };
     this.capacity = capacity;
     this.mask = capacity - 1;
-    this.data = new Uint8Array(capacity * MAX_PAYLOAD_SIZE);
+    this.data = new Uint8Array(capacity * SLOT_BYTES);
     this.length = new Int32Array(capacity).fill(-1);
     this.seqOf = new Float64Array(capacity).fill(-1);
     this.timestamp = new Float64Array(capacity);
@@ -110,7 +116,7 @@ export class ReceiveBuffer {
       if (len < 0) continue;
       const seq = old.seqOf[j]!;
       const i = seq & this.mask;
-      this.data.set(old.data.subarray(j * MAX_PAYLOAD_SIZE, j * MAX_PAYLOAD_SIZE + len), i * MAX_PAYLOAD_SIZE);
+      this.data.set(old.data.subarray(j * SLOT_BYTES, j * SLOT_BYTES + HEADER_SIZE + len), i * SLOT_BYTES);
       this.length[i] = len;
       this.seqOf[i] = seq;
       this.timestamp[i] = old.timestamp[j]!;

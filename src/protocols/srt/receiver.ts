@@ -9,7 +9,7 @@ import { ReceiveBuffer } from "./receive-buffer.ts";
 import { seqStart, unwrapSeq, unwrapTimestamp, wireSeq } from "./seq.ts";
 import { SYN_US, type SessionIo } from "./session-io.ts";
 import { Ack, ACK_WORDS_FULL, ACK_WORDS_LIGHT, LossReport } from "./wire/control.ts";
-import { CTRL_ACK, CTRL_NAK, HEADER_SIZE, KK_NONE } from "./wire/constants.ts";
+import { CTRL_ACK, CTRL_NAK, HEADER_SIZE, KK_NONE, MAX_PAYLOAD_SIZE } from "./wire/constants.ts";
 import type { DataHeader } from "./wire/packet.ts";
 
 /** §4.8.1: a light ACK every 64 packets. */
@@ -64,6 +64,10 @@ export class Receiver {
     const st = this.io.state;
     const c = st.counters;
     const len = buf.length - HEADER_SIZE;
+    if (len > MAX_PAYLOAD_SIZE) {
+      c.packetsMalformed++;
+      return;
+    }
     c.packetsReceived++;
     c.bytesReceived += len;
     const seq = unwrapSeq(h.seq, st.rcvMax);
@@ -88,15 +92,13 @@ export class Receiver {
       c.packetsReordered++;
     }
     if (seq > st.rcvMax) st.rcvMax = seq;
+    const at = this.buffer.put(seq, buf, ts);
     if (h.keyFlag !== KK_NONE) {
-      const at = this.buffer.put(seq, buf, HEADER_SIZE, len, ts);
       if (!this.io.rxCipher.crypt(h.keyFlag, h.seq, this.buffer.bytes(), at, len)) {
         // No key for it: never deliverable, and not awaited either (delivery skips it).
         this.buffer.release(seq);
         c.packetsUndecryptable++;
       }
-    } else {
-      this.buffer.put(seq, buf, HEADER_SIZE, len, ts);
     }
     if (++st.packetsSinceAck >= LIGHT_ACK_PACKETS) this.sendAck(nowUs, false);
     this.deliver(nowUs);
