@@ -5,6 +5,9 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freeUdpPort } from "../../../test/helpers/ports.ts";
 import { startUdpRelay } from "../../../test/helpers/udp-relay.ts";
 import { UdpSrtEndpoint } from "./udp-harness.ts";
@@ -159,6 +162,37 @@ describe.if(SLT !== null)("srt-live-transmit publishes to our listener", () => {
   }, 20_000);
 });
 
+describe.if(SLT !== null)("key refresh with libsrt (KMREQ/KMRSP in user-defined control packets)", () => {
+  test("srt-live-transmit refreshes its key every 300 packets: we follow, nothing undecryptable", async () => {
+    const l = await listener({ passphrase: PASS });
+    const input = await freeUdpPort();
+    spawnPeer([SLT!, "-a:no", `udp://127.0.0.1:${input}`, `srt://127.0.0.1:${l.ep.port}?streamid=publish:live/x&passphrase=${PASS}&pbkeylen=16&kmrefreshrate=300&kmpreannounce=100`]);
+    await until(() => l.connected.length === 1, 5000, "connection");
+    await (await udpFeeder()).send(input, 1000);
+    await until(() => l.received.length === 1000, 5000, `payloads (${l.received.length})`);
+    expect(l.received).toEqual(range(1000));
+    const s = l.connected[0]!;
+    expect(s.state.rxOdd).not.toBe("");
+    expect(s.stats().packetsUndecryptable).toBe(0);
+  }, 20_000);
+
+  test("we refresh our key every 300 packets: srt-live-transmit follows", async () => {
+    const port = await freeUdpPort();
+    const peer = spawnPeer([SLT!, "-a:no", `srt://:${port}?mode=listener&passphrase=${PASS}`, "file://con"]);
+    await Bun.sleep(300);
+    const { endpoint, session } = await UdpSrtEndpoint.dial(port, { passphrase: PASS, streamId: "publish:live/x", kmRefreshPackets: 300, kmPreAnnouncePackets: 100 });
+    cleanups.push(() => endpoint.close());
+    await until(() => session.isConnected, 5000, "connection");
+    for (let i = 0; i < 1000; i++) {
+      session.send(numbered(i), performance.now() * 1000);
+      await Bun.sleep(1);
+    }
+    await closeAndDrain(session, peer);
+    expect(payloadsIn(peer.stdout)).toEqual(range(1000));
+    expect(session.state.txKeyFlag).toBe(2); // even, odd, even, odd
+  }, 20_000);
+});
+
 describe.if(SLT !== null)("srt-live-transmit reads from our listener", () => {
   for (const [label, query, pass] of [
     ["plain", "", undefined],
@@ -290,4 +324,31 @@ describe.if(FFMPEG !== null)("ffmpeg (libsrt) publishes MPEG-TS to our listener"
       expect(l.closes).toMatchObject([{ reason: "rejected", code }]);
     }, 20_000);
   }
+});
+
+describe.if(FFMPEG !== null && Bun.which("ffprobe") !== null)("ffmpeg (libsrt) reads MPEG-TS from our listener", () => {
+  test("streamid=read: every video frame of a 2 s clip decodes on the other side (AES-128)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spate-srt-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const source = join(dir, "source.ts");
+    const made = Bun.spawnSync([
+      FFMPEG!, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "2",
+      "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-f", "mpegts", source,
+    ]);
+    expect(made.exitCode).toBe(0);
+    const ts = new Uint8Array(readFileSync(source));
+    const l = await listener({ passphrase: PASS });
+    const out = join(dir, "received.ts");
+    const peer = spawnPeer([FFMPEG!, "-hide_banner", "-loglevel", "error", "-y", "-i", `srt://127.0.0.1:${l.ep.port}?streamid=read:live/x&passphrase=${PASS}&pbkeylen=16`, "-c", "copy", "-f", "mpegts", out]);
+    await until(() => l.connected.length === 1, 5000, `connection (${peer.stderr()})`);
+    const s = l.connected[0]!;
+    for (let at = 0; at < ts.length; at += 1316) {
+      s.send(ts.subarray(at, Math.min(at + 1316, ts.length)), performance.now() * 1000);
+      await Bun.sleep(1);
+    }
+    await closeAndDrain(s, peer);
+    const probe = Bun.spawnSync(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", out]);
+    // One line for the program, one for the stream: the same count.
+    expect(probe.stdout.toString().trim().split(/\s+/).map(Number)).toContain(50);
+  }, 30_000);
 });
