@@ -7,7 +7,7 @@
 import { buildKeyMaterial, openKeyMaterial, SALT_BYTES, type StreamKeys } from "./crypto.ts";
 import type { SessionIo } from "./session-io.ts";
 import { CTRL_USER, EXT_KMREQ, EXT_KMRSP, KK_EVEN, KK_ODD, KM_S_BADSECRET, KM_S_NOSECRET, KM_S_SECURED } from "./wire/constants.ts";
-import { decodeKeyMaterial, KeyMaterial, KM_CIPHER_CTR } from "./wire/key-material.ts";
+import { decodeKeyMaterial, KeyMaterial } from "./wire/key-material.ts";
 import { copyBytes, writeU32 } from "./wire/packet.ts";
 
 /** libsrt defaults: SRTO_KMREFRESHRATE 2^24 packets, SRTO_KMPREANNOUNCE 4096. */
@@ -60,9 +60,8 @@ export class KeyManager {
     return buildKeyMaterial(passphrase, keys);
   }
 
-  /** Listener: opens the caller's KMREQ; false on a wrong passphrase or a mode we lack. */
+  /** Listener: opens the caller's KMREQ (AES-CTR only); false on a wrong passphrase. */
   acceptInitial(passphrase: string, km: KeyMaterial): boolean {
-    if (km.cipher !== KM_CIPHER_CTR) return false;
     const keys = openKeyMaterial(passphrase, km);
     if (!keys) return false;
     this.install(passphrase, keys, true, true);

@@ -14,11 +14,11 @@ import { parseStreamId } from "./stream-id.ts";
 import {
   EXT_HSREQ, EXT_HSRSP, EXT_KMREQ, EXT_KMRSP, FLAG_CRYPT, FLAG_PERIODICNAK, FLAG_REXMITFLG, FLAG_STREAM, FLAG_TLPKTDROP,
   FLAG_TSBPDRCV, FLAG_TSBPDSND, HS_CONCLUSION, HS_EXT_CONFIG, HS_EXT_HSREQ, HS_EXT_KMREQ, HS_INDUCTION, HS_REJECT_BASE,
-  KM_S_BADSECRET, REJ_BADSECRET, REJ_CONGESTION, REJ_FILTER, REJ_GROUP, REJ_MESSAGEAPI, REJ_ROGUE,
+  KM_S_BADSECRET, REJ_BADSECRET, REJ_CONGESTION, REJ_CRYPTO, REJ_FILTER, REJ_GROUP, REJ_MESSAGEAPI, REJ_ROGUE,
   REJ_UNSECURE, REJ_VERSION, SRT_MAGIC_CODE, SRT_VERSION, UDT_DGRAM,
 } from "./wire/constants.ts";
 import { Handshake, SrtHsExtension } from "./wire/handshake.ts";
-import type { KeyMaterial } from "./wire/key-material.ts";
+import { KM_CIPHER_CTR, type KeyMaterial } from "./wire/key-material.ts";
 
 /** What we support and announce: live mode with TSBPD both ways, too-late drop, periodic NAK. */
 export const OUR_FLAGS = FLAG_TSBPDSND | FLAG_TSBPDRCV | FLAG_CRYPT | FLAG_TLPKTDROP | FLAG_PERIODICNAK | FLAG_REXMITFLG;
@@ -149,6 +149,7 @@ export function listenerOnConclusion(host: HandshakeHost, hs: Handshake, peerTim
   let km: KeyMaterial | null = null;
   if (hs.kmCmd === EXT_KMREQ && hs.km) {
     if (!passphrase) return fail(REJ_UNSECURE, "caller encrypts, we have no passphrase");
+    if (hs.km.cipher !== KM_CIPHER_CTR) return fail(REJ_CRYPTO, `cipher ${hs.km.cipher} is not AES-CTR`);
     if (!host.keys.acceptInitial(passphrase, hs.km)) return fail(REJ_BADSECRET, "wrong passphrase");
     km = hs.km;
   } else if (passphrase) {

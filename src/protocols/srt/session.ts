@@ -15,7 +15,7 @@ import { callerOnHandshake, listenerOnConclusion, sendConclusion, sendInduction,
 import type { SrtCloseReason, SrtSessionOptions } from "./session-options.ts";
 import type { Encodable, SessionIo } from "./session-io.ts";
 import { initialState, type SrtCounters, type SrtSessionState } from "./session-state.ts";
-import { sessionStats, type SrtStats } from "./stats.ts";
+import { sampleRates, sessionStats, type SrtStats } from "./stats.ts";
 import { DropRequest, decodeDropRequest } from "./wire/control.ts";
 import {
   CTRL_ACK, CTRL_ACKACK, CTRL_DROPREQ, CTRL_HANDSHAKE, CTRL_KEEPALIVE, CTRL_NAK, CTRL_SHUTDOWN, CTRL_USER, EXT_KMREQ, EXT_KMRSP,
@@ -42,6 +42,7 @@ export class SrtSession implements SessionIo, HandshakeHost {
   readonly receiver: Receiver;
   readonly sender: Sender;
   readonly settings: HandshakeHost["settings"];
+  readonly random: (buf: Uint8Array) => void;
   private readonly opts: SrtSessionOptions;
   private readonly out: Uint8Array;
   private readonly ctrl: ControlHeader;
@@ -84,8 +85,6 @@ export class SrtSession implements SessionIo, HandshakeHost {
     this.handshakeBytes = null;
     if (restored) this.resume();
   }
-
-  readonly random: (buf: Uint8Array) => void;
 
   /** A session rebuilt from `state` (e.g. in another process), with empty packet buffers. */
   static restore(state: SrtSessionState, opts: SrtSessionOptions): SrtSession {
@@ -141,7 +140,7 @@ export class SrtSession implements SessionIo, HandshakeHost {
     this.sender.tick(nowUs);
     this.keys.tick(nowUs);
     if (nowUs - st.lastSendUs >= this.keepaliveUs) this.sendControl(CTRL_KEEPALIVE, 0, 0, null, nowUs);
-    if (nowUs - st.rateSampleUs >= 1_000_000) this.sampleRates(nowUs);
+    if (nowUs - st.rateSampleUs >= 1_000_000) sampleRates(st, nowUs);
   }
 
   /** Sends one payload (≤ 1456 bytes, usually 1316 = 7 TS packets); false when not connected. */
@@ -305,19 +304,6 @@ export class SrtSession implements SessionIo, HandshakeHost {
     }
     st.lastRecvUs = nowUs;
     this.receiver.onData(this.data, buf, nowUs);
-  }
-
-  private sampleRates(nowUs: number): void {
-    const st = this.state;
-    const c = st.counters;
-    const seconds = (nowUs - st.rateSampleUs) / 1e6;
-    st.rateSendBps = Math.round(((c.bytesSent - st.rateBytesSent) * 8) / seconds);
-    st.rateReceiveBps = Math.round(((c.bytesReceived - st.rateBytesReceived) * 8) / seconds);
-    st.ratePacketsPerSecond = Math.round((c.packetsReceived - st.ratePacketsReceived) / seconds);
-    st.rateBytesSent = c.bytesSent;
-    st.rateBytesReceived = c.bytesReceived;
-    st.ratePacketsReceived = c.packetsReceived;
-    st.rateSampleUs = nowUs;
   }
 
   private resume(): void {

@@ -34,3 +34,16 @@ export function sessionStats(st: SrtSessionState, receiver: Receiver, sender: Se
     encrypted: st.keyLength > 0,
   };
 }
+
+/** Once a second: bit rates and the packet rate (reported in ACKs). */
+export function sampleRates(st: SrtSessionState, nowUs: number): void {
+  const c = st.counters;
+  const seconds = (nowUs - st.rateSampleUs) / 1e6;
+  st.rateSendBps = Math.round(((c.bytesSent - st.rateBytesSent) * 8) / seconds);
+  st.rateReceiveBps = Math.round(((c.bytesReceived - st.rateBytesReceived) * 8) / seconds);
+  st.ratePacketsPerSecond = Math.round((c.packetsReceived - st.ratePacketsReceived) / seconds);
+  st.rateBytesSent = c.bytesSent;
+  st.rateBytesReceived = c.bytesReceived;
+  st.ratePacketsReceived = c.packetsReceived;
+  st.rateSampleUs = nowUs;
+}
