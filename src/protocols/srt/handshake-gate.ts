@@ -3,7 +3,16 @@
  * any state, with a SYN cookie derived from the peer's address, the current minute and a secret
  * (libsrt hashes host:port:minute; we key the hash with a per-listener secret), and recognises a
  * conclusion carrying a cookie it baked this minute or the previous one. Only then does the
- * listener create an SrtSession for the peer and feed it the conclusion.
+ * listener create an SrtSession for the peer and feed it the conclusion:
+ *
+ *   const s = sessions.get(key);                       // key = "ip:port"
+ *   if (s) return s.onPacket(buf, nowUs);
+ *   const n = gate.answerInduction(buf, key, nowUs, out, ip);
+ *   if (n) return socket.send(out.subarray(0, n), port, ip);
+ *   if (!gate.acceptsConclusion(buf, key, nowUs)) return;
+ *   const session = new SrtSession({ role: "listener", transport, nowUs, peerAddress: ip, accept, ... });
+ *   sessions.set(key, session);
+ *   session.onPacket(buf, nowUs);                       // answers the conclusion or rejects it
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { wireTimestamp } from "./seq.ts";

@@ -230,6 +230,25 @@ describe("liveness", () => {
   });
 });
 
+describe("flow control", () => {
+  test("the sender keeps no more unacknowledged packets in flight than the receiver's window", () => {
+    const net = new FakeNetwork({ delayMs: 5 });
+    const received: number[] = [];
+    net.listen({ receiveBufferPackets: 64, latencyMs: 1000, onPayload: (p) => received.push(p[0]! | (p[1]! << 8)) });
+    const caller = net.dial({ streamId: "publish:x" });
+    net.run(net.nowUs + 200_000);
+    expect(caller.state.peerFlowWindow).toBe(64);
+    net.silence.up = true; // nothing reaches the listener, so nothing is acknowledged
+    const r: Run = { net, caller, listener: () => net.listener!, received, closes: { caller: [], listener: [] } };
+    stream(r, caller, 200, 0);
+    expect(caller.state.sndSentUpTo - caller.state.sndAcked).toBe(64);
+    expect(caller.stats().sendBufferPackets).toBe(200);
+    net.silence.up = false;
+    net.run(net.nowUs + 2_000_000);
+    expect(received).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+});
+
 describe("state", () => {
   test("is plain JSON, and a restored session carries on (what was in flight is given up)", () => {
     const r = setup(lossy(0.02));
