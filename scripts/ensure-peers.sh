@@ -10,7 +10,7 @@ PEERS=(
   "ffmpeg ffmpeg"
   "ffprobe ffmpeg"
   "openssl openssl"
-  # "srt-live-transmit srt-tools"
+  "srt-live-transmit srt-tools"
   # "chromium chromium"
   # "redis-server redis-server"
 )

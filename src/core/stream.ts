@@ -11,6 +11,8 @@ export interface Publisher {
   readonly remoteAddress: string;
   /** Ends the session (API DELETE, takeover). */
   close(reason: string): void;
+  /** Protocol statistics for the API (RTT, loss, buffers...), when the protocol has them. */
+  stats?(): object;
 }
 
 /**

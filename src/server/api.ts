@@ -9,7 +9,9 @@ export function streamJson(s: Stream, now: number) {
     state: s.state,
     uptimeMs: Math.round(now - s.createdMs),
     liveMs: s.state === "live" ? Math.round(now - s.liveSinceMs) : 0,
-    publisher: s.publisher ? { protocol: s.publisher.protocol, remoteAddress: s.publisher.remoteAddress } : null,
+    publisher: s.publisher
+      ? { protocol: s.publisher.protocol, remoteAddress: s.publisher.remoteAddress, ...(s.publisher.stats ? { stats: s.publisher.stats() } : {}) }
+      : null,
     tracks: s.tracks.filter(Boolean).map(trackJson),
     readers: Object.fromEntries(s.readers),
     readerCount: s.readerCount,

@@ -1,7 +1,8 @@
 import pkg from "../../package.json" with { type: "json" };
 import { wallMs } from "../core/errors.ts";
 import { configureLog, log } from "../core/log.ts";
-import { isValidPath, PathTable } from "../core/path-table.ts";
+import { isValidPath, PathTable, type SourceProvider } from "../core/path-table.ts";
+import { SrtListener } from "../protocols/srt/listener.ts";
 import { RtmpListener } from "../protocols/rtmp/listener.ts";
 import { metricsText, sampleRates, streamJson } from "./api.ts";
 import type { Config } from "./config.ts";
@@ -20,7 +21,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   configureLog({ level: config.log.level });
   const startedMs = wallMs();
   // Rings keep what a viewer may lag behind before it is skipped, plus a second of margin.
-  const paths = new PathTable({ ...config.streams, retainMs: config.streams.maxViewerLagMs + 1000 });
+  const sources: SourceProvider[] = [];
+  const paths = new PathTable({ ...config.streams, retainMs: config.streams.maxViewerLagMs + 1000, sources });
   const rtmpOpts = {
     chunkSize: config.rtmp.chunkSize,
     maxViewerLagMs: config.streams.maxViewerLagMs,
@@ -39,8 +41,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     rtmps.start();
   }
 
+  const srt = new SrtListener(paths, config.srt, log.child("srt"));
+  await srt.listen();
+  sources.push(srt);
+
   const ports: RunningServer["ports"] = { http: 0, rtmp: rtmp.port };
   if (rtmps) ports.rtmps = rtmps.port;
+  ports.srt = srt.port;
 
   const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
   const notFound = (what: string) => json({ error: `${what} not found` }, 404);
@@ -61,6 +68,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           startedAt: new Date(startedMs).toISOString(),
           uptimeMs: Math.round(wallMs() - startedMs),
           streams: paths.streams.size,
+          connections: { rtmp: rtmp.sessions.size + (rtmps?.sessions.size ?? 0), srt: srt.connections.size },
         }),
       "/api/v1/streams": () => {
         const now = wallMs();
@@ -103,6 +111,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     async stop() {
       clearInterval(sampler);
       rtmp.stop();
+      srt.stop();
       rtmps?.stop();
       paths.close();
       await http.stop(true);
