@@ -36,11 +36,12 @@ export async function startUdpRelay(o: RelayOptions): Promise<Relay> {
     port: 0,
     binaryType: "uint8array",
     socket: {
+      error() {}, // ICMP "port unreachable" from a peer that left: a lossy link ignores it
       data(_s, data, port, address) {
         if (closed || lose()) return;
         const key = `${address}:${port}`;
         const copy = data.slice();
-        void upstreamFor(key, address, port).then((up) => later(() => !closed && up.send(copy, o.targetPort, host)));
+        void upstreamFor(key, address, port).then((up) => later(() => !closed && trySend(up, copy, o.targetPort, host)));
       },
     },
   });
@@ -54,10 +55,11 @@ export async function startUdpRelay(o: RelayOptions): Promise<Relay> {
         port: 0,
         binaryType: "uint8array",
         socket: {
+          error() {},
           data(_s, data) {
             if (closed || lose()) return;
             const copy = data.slice();
-            later(() => !closed && front.send(copy, port, address));
+            later(() => !closed && trySend(front, copy, port, address));
           },
         },
       });
@@ -75,4 +77,13 @@ export async function startUdpRelay(o: RelayOptions): Promise<Relay> {
       for (const u of upstreams.values()) void u.then((s) => s.close());
     },
   };
+}
+
+/** A peer that went away makes the kernel refuse sends (ICMP unreachable): a lossy link drops them. */
+function trySend(s: udp.Socket<"uint8array">, data: Uint8Array, port: number, address: string): boolean {
+  try {
+    return s.send(data, port, address);
+  } catch {
+    return false;
+  }
 }

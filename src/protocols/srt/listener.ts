@@ -70,7 +70,11 @@ export class SrtListener implements SourceProvider {
       hostname: this.opts.host,
       port: this.opts.port,
       binaryType: "uint8array",
-      socket: { data: (_s, buf, port, address) => this.onDatagram(buf, port, address) },
+      socket: {
+        data: (_s, buf, port, address) => this.onDatagram(buf, port, address),
+        // ICMP errors for a peer that went away (ECONNREFUSED): its session times out on its own.
+        error: (_s, e) => this.log.debug("udp error", { error: e.message }),
+      },
     });
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
@@ -144,6 +148,7 @@ export class SrtListener implements SourceProvider {
           log.info("publisher left", { path: c.ingest.stream.path, reason: info.reason, code: info.code });
           c.ingest.detach();
         }
+        if (c.egress) log.info("reader left", { path: c.egress.stream.path, reason: info.reason, code: info.code, stats: c.session.stats() });
         c.egress?.detach();
         c.ingest = null;
         c.egress = null;
@@ -184,7 +189,8 @@ export class SrtListener implements SourceProvider {
         c.session.close(now);
         return;
       }
-      c.ingest.stats = () => c.session.stats();
+      const ingest = c.ingest;
+      ingest.stats = () => ({ ...c.session.stats(), ts: { ...ingest.demuxer.stats, ignoredTracks: ingest.ignoredTracks } });
       log.info("publishing", { path: a.path });
     } else {
       c.egress = new SrtEgress(c.session, this.paths.read(a.path), this.paths, nowUs);
