@@ -25,6 +25,8 @@ export interface SrtListenerOptions {
 export const nowUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
 const TICK_MS = 10;
+/** A peer silent this long is gone (libsrt waits 5 s; we clean up inside that). */
+const PEER_IDLE_TIMEOUT_MS = 4000;
 /** A pull source whose remote listener does not answer tries again after this long. */
 const PULL_RETRY_MS = 2000;
 
@@ -54,6 +56,8 @@ export class SrtListener implements SourceProvider {
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly gate = new SrtHandshakeGate({ nowUs: nowUs() });
   private readonly out = new Uint8Array(1500);
+  /** Datagrams the kernel refused to send (counted, reported in the API). */
+  sendErrors = 0;
 
   constructor(
     private readonly paths: PathTable,
@@ -88,6 +92,16 @@ export class SrtListener implements SourceProvider {
     this.socket = null;
   }
 
+  /** One datagram out. A refused send (ICMP unreachable: the peer left) is a lost packet, never an exception. */
+  private send(data: Uint8Array, port: number, address: string): void {
+    try {
+      this.socket?.send(data, port, address);
+    } catch (e) {
+      this.sendErrors++;
+      this.log.debug("udp send failed", { to: `${address}:${port}`, error: (e as Error).message });
+    }
+  }
+
   private tick(): void {
     const now = nowUs();
     for (const c of this.connections.values()) {
@@ -114,7 +128,7 @@ export class SrtListener implements SourceProvider {
     // A caller restarting from the same port: its old session goes, the gate answers the new one.
     if (known) known.session.close(now);
     const n = this.gate.answerInduction(buf, key, now, this.out, address);
-    if (n) return void this.socket?.send(this.out.subarray(0, n), port, address);
+    if (n) return this.send(this.out.subarray(0, n), port, address);
     if (!this.gate.acceptsConclusion(buf, key, now)) return;
     const c = this.open(key, address, port, "listener");
     c.session.onPacket(buf, now);
@@ -130,8 +144,9 @@ export class SrtListener implements SourceProvider {
       latencyMs: this.opts.latencyMs,
       passphrase: role === "caller" ? callerOpts?.passphrase : this.opts.passphrase,
       keyLength: this.opts.pbkeylen,
+      peerIdleTimeoutMs: PEER_IDLE_TIMEOUT_MS,
       streamId: callerOpts?.streamId,
-      transport: { send: (b, len) => void this.socket?.send(b.subarray(0, len), port, address) },
+      transport: { send: (b, len) => this.send(b.subarray(0, len), port, address) },
       accept: (streamId) => this.accept(c, streamId),
       onConnected: () => {
         if (role === "caller") c.accepted = { mode: "publish", path: callerOpts!.path };
@@ -176,6 +191,7 @@ export class SrtListener implements SourceProvider {
   /** The handshake is done: the peer publishes or reads its path. */
   private attach(c: SrtConnection, log: Logger): void {
     const a = c.accepted!;
+    if (c.ingest || c.egress || c.session.isClosed) return; // attached once, and only while open
     const now = nowUs();
     if (a.mode === "publish") {
       try {
