@@ -15,11 +15,10 @@ import * as ctl from "../protocols/rtmp/wire/control.ts";
 import { ClientHandshake, HANDSHAKE_SIZE } from "../protocols/rtmp/wire/handshake.ts";
 import { MessageAssembler } from "../protocols/rtmp/wire/message-assembler.ts";
 import * as T from "../protocols/rtmp/wire/message-types.ts";
+import { type MeasureWindow, MeasuredViewer } from "./measured-viewer.ts";
 import type { LatencyHistogram } from "./stats.ts";
 import { STAMP_FOUND, STAMP_NOT_FRAME, type Stamp, readVideoTagStamp } from "./synthetic.ts";
 
-/** A gap between two video frames longer than this is a stall. */
-export const STALL_GAP_MS = 500;
 /** Bytes of a video message looked at for the stamp (room for AUD, SPS, PPS a server may put first). */
 const STAMP_SCAN_BYTES = 256;
 /** A partial chunk kept between reads never exceeds a chunk plus its headers. */
@@ -30,16 +29,6 @@ const OUT_CHUNK_SIZE = 128;
 const BUFFER_LENGTH_MS = 1000;
 const TX_CONNECT = 1;
 const TX_CREATE_STREAM = 2;
-
-/** The measured window in wall-clock ms; Infinity until the runner knows it. */
-export class MeasureWindow {
-  startMs = Infinity;
-  endMs = Infinity;
-
-  contains(ms: number): boolean {
-    return ms >= this.startMs && ms < this.endMs;
-  }
-}
 
 /** What every viewer of a run shares. */
 export interface ViewerTarget {
@@ -54,9 +43,6 @@ export interface ViewerTarget {
   latency: LatencyHistogram;
 }
 
-export type ViewerPhase = "idle" | "connecting" | "playing" | "failed" | "closed";
-
-
 // Plain Uint8Arrays are cheaper than Buffers; bun-types' connect() only types the "buffer" default.
 const HANDLERS: SocketHandler<RtmpViewer, "uint8array"> = {
   binaryType: "uint8array",
@@ -68,32 +54,9 @@ const HANDLERS: SocketHandler<RtmpViewer, "uint8array"> = {
   connectError: (s, e) => s.data.fail(e.message),
 };
 
-export class RtmpViewer implements ChunkSink, MessageSink, ControlPeer {
-  phase: ViewerPhase = "idle";
-  /** Why it failed or closed early. */
-  error: string | null = null;
-  /** Every byte received, handshake included (the §5.4.3 sequence number). */
-  bytes = 0;
-  playSentMs = NaN;
-  /** play sent to first stamped video frame. */
-  joinMs = NaN;
-  videoFrames = 0;
-  audioFrames = 0;
+export class RtmpViewer extends MeasuredViewer implements ChunkSink, MessageSink, ControlPeer {
   /** Video messages that are not frames (sequence headers). */
   videoConfigs = 0;
-  /** Coded video frames without our stamp. */
-  unstamped = 0;
-  duplicates = 0;
-  firstSeq = -1;
-  lastSeq = -1;
-  lastArrivalMs = NaN;
-  /** Got a frame sent before the window opened: expected frames count from the window's first. */
-  sawBeforeWindow = false;
-  winFirstSeq = -1;
-  winReceived = 0;
-  stalls = 0;
-  maxGapMs = 0;
-  closedAtMs = NaN;
 
   private socket: Socket<RtmpViewer> | null = null;
   private readonly handshake = new ClientHandshake();
@@ -112,6 +75,7 @@ export class RtmpViewer implements ChunkSink, MessageSink, ControlPeer {
   private setupTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly target: ViewerTarget) {
+    super(target.window, target.latency);
     this.decoder = new ChunkDecoder(this);
     this.assembler = new MessageAssembler(this);
   }
@@ -124,7 +88,6 @@ export class RtmpViewer implements ChunkSink, MessageSink, ControlPeer {
     );
   }
 
-  /** Closes the connection; what was measured stays. */
   stop(): void {
     this.clearSetup();
     if (this.phase === "connecting" || this.phase === "idle") {
@@ -273,55 +236,9 @@ export class RtmpViewer implements ChunkSink, MessageSink, ControlPeer {
 
   private onVideoHead(head: Uint8Array): void {
     const r = readVideoTagStamp(head, this.stamp);
-    if (r === STAMP_FOUND) this.onFrame(this.stamp.seq, this.stamp.sendTimeMs);
+    if (r === STAMP_FOUND) this.onFrame(this.stamp.seq, this.stamp.sendTimeMs, this.arrivalMs);
     else if (r === STAMP_NOT_FRAME) this.videoConfigs++;
     else this.unstamped++;
-  }
-
-  private onFrame(seq: number, sentMs: number): void {
-    const now = this.arrivalMs;
-    const win = this.target.window;
-    if (this.firstSeq < 0) {
-      this.firstSeq = seq;
-      this.joinMs = now - this.playSentMs;
-    } else {
-      if (seq <= this.lastSeq) {
-        this.duplicates++;
-        return;
-      }
-      if (win.contains(now)) {
-        // Only the part of the gap inside the window: a stall during warm-up is not measured.
-        const gap = now - Math.max(this.lastArrivalMs, win.startMs);
-        if (gap > STALL_GAP_MS) this.stalls++;
-        if (gap > this.maxGapMs) this.maxGapMs = gap;
-      }
-    }
-    this.lastSeq = seq;
-    this.lastArrivalMs = now;
-    this.videoFrames++;
-    if (sentMs < win.startMs) {
-      this.sawBeforeWindow = true;
-      return;
-    }
-    if (sentMs >= win.endMs) return;
-    if (this.winFirstSeq < 0) this.winFirstSeq = seq;
-    this.winReceived++;
-    this.target.latency.record(now - sentMs);
-  }
-
-  /** At the end of the window: a viewer that has had no frame for a while is in a stall. */
-  closeWindow(endMs: number): void {
-    const gap = endMs - Math.max(this.lastArrivalMs, this.target.window.startMs);
-    if (this.firstSeq >= 0 && gap > STALL_GAP_MS) {
-      this.stalls++;
-      this.maxGapMs = Math.max(this.maxGapMs, gap);
-    }
-  }
-
-  /** Frames this viewer should have got in the window: from its first (or the window's first) to `lastSeq`. */
-  expectedFrames(windowFirstSeq: number, windowLastSeq: number): number {
-    const from = this.sawBeforeWindow ? windowFirstSeq : this.winFirstSeq;
-    return from < 0 || windowLastSeq < from ? 0 : windowLastSeq - from + 1;
   }
 
   /** ControlPeer: an Abort drops the partial message being assembled. */
@@ -355,7 +272,7 @@ export class RtmpViewer implements ChunkSink, MessageSink, ControlPeer {
       const id = c.args[0];
       if (typeof id !== "number") return this.fail(`createStream answered ${String(id)}`);
       this.write(ctl.controlMessage(ctl.encodeUserControlTo, T.UserControl.SetBufferLength, id, BUFFER_LENGTH_MS));
-      this.playSentMs = wallMs();
+      this.requestedMs = wallMs();
       this.command("play", 0, id, this.target.streamKey, -2);
       return;
     }
