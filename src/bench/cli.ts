@@ -4,18 +4,23 @@
  * or every viewer failed to connect), 2 bad usage.
  */
 import { existsSync } from "node:fs";
-import { reportJson, reportText } from "./report.ts";
-import { BenchError, parseRtmpUrl, runRtmpBench } from "./rtmp.ts";
+import { type BenchReport, reportJson, reportText } from "./report.ts";
+import { parseRtmpUrl, runRtmpBench } from "./rtmp.ts";
+import { BenchError } from "./run.ts";
+import { DEFAULT_SRT_LATENCY_MS, parseSrtUrl, runSrtBench } from "./srt.ts";
 
 const USAGE = `spate bench: load generator and latency profiler
 
 Usage:
   spate bench rtmp --url URL --viewers N --duration S [flags]
+  spate bench srt --url URL --viewers N --duration S [flags]
 
 Modes:
   rtmp    one publisher sends a synthetic 1280x720 H.264 + AAC stream to URL, N viewers play it
           back; every video frame carries its send time and a sequence number, so each viewer
           measures latency, loss, stalls and join time
+  srt     the same stream as MPEG-TS over SRT: one caller publishes it with stream id
+          publish:PATH, N callers read it with read:PATH (one UDP socket each)
 
 Flags (rtmp):
   --url URL         rtmp://host:port/app/key to publish to and play from (required)
@@ -31,14 +36,32 @@ Flags (rtmp):
   --json            print the report as JSON instead of a table
   -h, --help        this page
 
+Flags (srt): --viewers, --duration, --pid, --bitrate, --fps, --gop, --ramp-ms and --json as
+above, and
+  --url URL         srt://host:port?streamid=ID; PATH is the path in ID, which may be
+                    publish:PATH, read:PATH or #!::r=PATH,m=publish (the URL may also give
+                    latency=MS and passphrase=P)
+  --path PATH       the stream path, instead of the URL's streamid
+  --latency-ms MS   SRT latency (TSBPD) every caller asks for; the larger of ours and the
+                    server's is used (default ${DEFAULT_SRT_LATENCY_MS})
+  --passphrase P    encrypt (AES-128) with this passphrase, 10 to 79 characters
+
+SRT hands a payload to the reader at its play time: send time + the SRT latency. The latency
+reported in srt mode is that hand-out time minus the stamped send time, as is: it includes the SRT
+latency of both hops (publisher → server and server → viewer) and the server's demuxing (a video
+frame is complete when the next one starts, one frame interval). Delivered and published bytes
+are MPEG-TS bytes. Loss is missing frame sequence numbers after the warm-up; SRT packet counters
+are reported below the table.
+
 The run takes ramp-up + 2 s warm-up + duration + 1 s for frames in flight. Latency is arrival time
 minus the stamped send time (one machine: the clocks are the same); a stall is more than 500 ms
 between two frames of one viewer; join time is from play sent to the first frame. CPU is % of one
 core. Progress goes to stderr, the report to stdout. Ctrl-C ends the window early and reports.
 
-Example:
+Examples:
   spate serve &
-  spate bench rtmp --url rtmp://127.0.0.1:1935/live/bench --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")`;
+  spate bench rtmp --url rtmp://127.0.0.1:1935/live/bench --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")
+  spate bench srt --url "srt://127.0.0.1:9000?streamid=publish:live/bench" --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")`;
 
 /** Usage errors: exit code 2. */
 export class UsageError extends Error {}
@@ -61,6 +84,21 @@ const RTMP_FLAGS: Record<string, FlagSpec> = {
   gop: { kind: "number", min: 0, above: true, max: 60 },
   "ramp-ms": { kind: "integer", min: 0, max: 3_600_000 },
   stalled: { kind: "integer", min: 0, max: 10_000 },
+  json: { kind: "boolean" },
+};
+
+const SRT_FLAGS: Record<string, FlagSpec> = {
+  url: { kind: "string" },
+  path: { kind: "string" },
+  viewers: RTMP_FLAGS.viewers!,
+  duration: RTMP_FLAGS.duration!,
+  pid: RTMP_FLAGS.pid!,
+  bitrate: RTMP_FLAGS.bitrate!,
+  fps: RTMP_FLAGS.fps!,
+  gop: RTMP_FLAGS.gop!,
+  "ramp-ms": RTMP_FLAGS["ramp-ms"]!,
+  "latency-ms": { kind: "integer", min: 0, max: 60_000 },
+  passphrase: { kind: "string" },
   json: { kind: "boolean" },
 };
 
@@ -131,10 +169,12 @@ export async function runBench(argv: string[], io: BenchIo = PROCESS_IO): Promis
     switch (mode) {
       case "rtmp":
         return await benchRtmp(rest, io);
+      case "srt":
+        return await benchSrt(rest, io);
       case undefined:
         throw new UsageError("missing mode");
       default:
-        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp)`);
+        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp, srt)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -145,18 +185,54 @@ export async function runBench(argv: string[], io: BenchIo = PROCESS_IO): Promis
   }
 }
 
-async function benchRtmp(argv: string[], io: BenchIo): Promise<number> {
-  const f = parseFlags(argv, RTMP_FLAGS);
+/** Flags every mode shares, checked: required ones present, --pid names a process. */
+function commonFlags(argv: string[], specs: Record<string, FlagSpec>): ParsedFlags {
+  const f = parseFlags(argv, specs);
   for (const required of ["url", "viewers", "duration"]) if (f[required] === undefined) throw new UsageError(`--${required} is required`);
-  const url = f.url as string;
+  const pid = f.pid as number | undefined;
+  if (pid !== undefined && !existsSync(`/proc/${pid}/stat`)) throw new UsageError(`--pid ${pid}: no such process`);
+  return f;
+}
+
+function streamFlags(f: ParsedFlags) {
+  return {
+    url: f.url as string,
+    viewers: f.viewers as number,
+    durationS: f.duration as number,
+    pid: f.pid as number | undefined,
+    bitrateMbps: (f.bitrate as number | undefined) ?? 2.5,
+    fps: (f.fps as number | undefined) ?? 30,
+    gopS: (f.gop as number | undefined) ?? 2,
+    rampMs: (f["ramp-ms"] as number | undefined) ?? 2000,
+  };
+}
+
+async function benchRtmp(argv: string[], io: BenchIo): Promise<number> {
+  const f = commonFlags(argv, RTMP_FLAGS);
   try {
-    parseRtmpUrl(url);
+    parseRtmpUrl(f.url as string);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const pid = f.pid as number | undefined;
-  if (pid !== undefined && !existsSync(`/proc/${pid}/stat`)) throw new UsageError(`--pid ${pid}: no such process`);
+  return run("rtmp", f, io, (progress, signal) => runRtmpBench({ ...streamFlags(f), stalled: (f.stalled as number | undefined) ?? 0, progress, signal }));
+}
 
+async function benchSrt(argv: string[], io: BenchIo): Promise<number> {
+  const f = commonFlags(argv, SRT_FLAGS);
+  const path = f.path as string | undefined;
+  const passphrase = f.passphrase as string | undefined;
+  try {
+    parseSrtUrl(f.url as string, path);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (passphrase !== undefined && (passphrase.length < 10 || passphrase.length > 79)) throw new UsageError("--passphrase must have 10 to 79 characters");
+  const latencyMs = f["latency-ms"] as number | undefined;
+  return run("srt", f, io, (progress, signal) => runSrtBench({ ...streamFlags(f), path, latencyMs, passphrase, progress, signal }));
+}
+
+/** Runs a mode with Ctrl-C ending the window early; prints the report (also with a BenchError that has one). */
+async function run(mode: string, f: ParsedFlags, io: BenchIo, bench: (progress: (line: string) => void, signal: AbortSignal) => Promise<BenchReport>): Promise<number> {
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -165,26 +241,14 @@ async function benchRtmp(argv: string[], io: BenchIo): Promise<number> {
     abort.abort();
   };
   process.on("SIGINT", onSigint);
+  const print = (r: BenchReport) => io.out((f.json ? reportJson(r) : reportText(r)) + "\n");
   try {
-    const report = await runRtmpBench({
-      url,
-      viewers: f.viewers as number,
-      durationS: f.duration as number,
-      pid,
-      bitrateMbps: (f.bitrate as number | undefined) ?? 2.5,
-      fps: (f.fps as number | undefined) ?? 30,
-      gopS: (f.gop as number | undefined) ?? 2,
-      rampMs: (f["ramp-ms"] as number | undefined) ?? 2000,
-      stalled: (f.stalled as number | undefined) ?? 0,
-      progress: (line) => io.err(`bench: ${line}\n`),
-      signal: abort.signal,
-    });
-    io.out((f.json ? reportJson(report) : reportText(report)) + "\n");
+    print(await bench((line) => io.err(`bench: ${line}\n`), abort.signal));
     return 0;
   } catch (e) {
     if (!(e instanceof BenchError)) throw e;
-    if (e.report) io.out((f.json ? reportJson(e.report) : reportText(e.report)) + "\n");
-    io.err(`spate bench rtmp: ${e.message}\n`);
+    if (e.report) print(e.report);
+    io.err(`spate bench ${mode}: ${e.message}\n`);
     return 1;
   } finally {
     process.off("SIGINT", onSigint);

@@ -50,6 +50,16 @@ export interface BenchReport {
   stalls: { count: number; viewers: number; maxGapMs: number };
   joinMs: { p50: number; p99: number; max: number };
   cpu: { benchPercent: number; serverPercent: number | null; serverPid: number | null };
+  /** SRT mode: the latency asked for and negotiated (the latencies above include it), and the sessions' counters. */
+  srt?: {
+    latencyMs: number;
+    /** TSBPD latency the server receives the publisher with, and the viewers receive with. */
+    publisherLatencyMs: number;
+    viewerLatencyMs: number;
+    publisher: { packetsSent: number; packetsRetransmitted: number; packetsSendDropped: number; sendErrors: number };
+    /** Summed over viewers: gaps detected, packets skipped as too late, datagrams not sent. */
+    viewers: { packetsLost: number; packetsDropped: number; sendErrors: number };
+  };
 }
 
 export function reportJson(r: BenchReport): string {
@@ -77,6 +87,12 @@ export function reportText(r: BenchReport): string {
     row("publisher", `${p.framesInWindow} frames in window, ${p.stalls} stalls (${num(p.stallMs, 0)} ms), ${p.skippedFrames} skipped${p.error ? `; ${p.error}` : ""}`),
     row("cpu", `bench ${num(r.cpu.benchPercent, 0)} % of a core${r.cpu.serverPid !== null ? `, server (pid ${r.cpu.serverPid}) ${num(r.cpu.serverPercent ?? NaN, 0)} % of a core` : ""}`),
   ];
+  if (r.srt) {
+    const t = r.srt;
+    lines.push(row("srt", `latency ${t.latencyMs} ms asked, ${t.publisherLatencyMs} publisher → server, ${num(t.viewerLatencyMs, 0)} server → viewers (both in the latencies above)`));
+    lines.push(row("srt pub", `${t.publisher.packetsSent} packets, ${t.publisher.packetsRetransmitted} retransmitted, ${t.publisher.packetsSendDropped} dropped unacknowledged${t.publisher.sendErrors ? `, ${t.publisher.sendErrors} UDP send errors` : ""}`));
+    lines.push(row("srt view", `${t.viewers.packetsLost} packets lost (then retransmitted or dropped), ${t.viewers.packetsDropped} dropped too late${t.viewers.sendErrors ? `, ${t.viewers.sendErrors} UDP send errors` : ""}`));
+  }
   for (const e of v.errors.slice(0, 5)) lines.push(row("error", `${e.count} x ${e.reason}`));
   if (r.cpu.benchPercent > 90) lines.push(row("note", "the bench used most of a core: its own delays are in the latencies"));
   return lines.join("\n");

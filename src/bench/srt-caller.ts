@@ -1,0 +1,143 @@
+/**
+ * An SRT caller for the bench: one connected Bun.udpSocket and one SrtSession (caller role) per
+ * connection. Viewers cannot share a socket: the server tells peers apart by address and port.
+ * One SrtTicker drives every session of the process every 10 ms, as the server's listener does.
+ */
+import type { udp } from "bun";
+import { wallMs } from "../core/errors.ts";
+import { SrtSession, type SrtCloseInfo } from "../protocols/srt/session.ts";
+
+const TICK_MS = 10;
+
+/** Our clock in µs: wall-clock based, so payload arrival times compare with stamped send times. */
+export const nowUs = (): number => wallMs() * 1000;
+
+export interface SrtCallerOptions {
+  /** An IP address (names are resolved by the caller of `open`). */
+  address: string;
+  port: number;
+  streamId: string;
+  latencyMs: number;
+  passphrase?: string;
+  /** Limit for the handshake. */
+  connectTimeoutMs: number;
+  /** Send ring cap in packets (a viewer sends only control packets). */
+  sendBufferPackets?: number;
+  onConnected: () => void;
+  /** A payload at its play time; `nowMs` is when it was handed out. The view is valid during the call only. */
+  onPayload: (payload: Uint8Array, nowMs: number) => void;
+  onClose: (info: SrtCloseInfo) => void;
+}
+
+export class SrtCaller {
+  readonly session: SrtSession;
+  /** Datagrams the kernel did not take (a full socket buffer, ICMP unreachable). */
+  sendErrors: number;
+  /** The clock reading last fed to the session, in ms. */
+  nowMs: number;
+  private socket: udp.ConnectedSocket<"uint8array"> | null;
+  private readonly ticker: SrtTicker;
+
+  private constructor(o: SrtCallerOptions, socket: udp.ConnectedSocket<"uint8array">, ticker: SrtTicker) {
+    this.sendErrors = 0;
+    this.nowMs = wallMs();
+    this.socket = socket;
+    this.ticker = ticker;
+    this.session = new SrtSession({
+      role: "caller",
+      nowUs: this.nowMs * 1000,
+      peerAddress: o.address,
+      streamId: o.streamId,
+      latencyMs: o.latencyMs,
+      passphrase: o.passphrase,
+      connectTimeoutMs: o.connectTimeoutMs,
+      sendBufferPackets: o.sendBufferPackets,
+      transport: { send: (buf, len) => this.send(buf, len) },
+      onConnected: o.onConnected,
+      onPayload: (payload) => o.onPayload(payload, this.nowMs),
+      onClose: (info) => {
+        this.release();
+        o.onClose(info);
+      },
+    });
+  }
+
+  /** Opens the socket and sends the first handshake; the session reports the rest. */
+  static async open(o: SrtCallerOptions, ticker: SrtTicker): Promise<SrtCaller> {
+    let self: SrtCaller | null = null;
+    const socket = await Bun.udpSocket({
+      binaryType: "uint8array",
+      connect: { hostname: o.address, port: o.port },
+      socket: {
+        data: (_s, buf) => self?.onDatagram(buf),
+        // ICMP port unreachable for an earlier send: the session times out on its own.
+        error: () => {
+          if (self) self.sendErrors++;
+        },
+      },
+    });
+    self = new SrtCaller(o, socket, ticker);
+    ticker.add(self);
+    self.session.connect(nowUs());
+    return self;
+  }
+
+  /** Shuts the session down (SHUTDOWN to the peer) and closes the socket. */
+  close(): void {
+    this.session.close(nowUs()); // reports through onClose, which releases
+    this.release();
+  }
+
+  tick(): void {
+    const now = nowUs();
+    this.nowMs = now / 1000;
+    this.session.tick(now);
+  }
+
+  private onDatagram(buf: Uint8Array): void {
+    const now = nowUs();
+    this.nowMs = now / 1000;
+    this.session.onPacket(buf, now);
+  }
+
+  private send(buf: Uint8Array, len: number): void {
+    const s = this.socket;
+    if (s === null) return;
+    try {
+      if (!s.send(buf.subarray(0, len))) this.sendErrors++;
+    } catch {
+      this.sendErrors++; // a refused send is a lost packet
+    }
+  }
+
+  private release(): void {
+    this.ticker.remove(this);
+    const s = this.socket;
+    this.socket = null;
+    s?.close();
+  }
+}
+
+/** The one 10 ms timer of the process's SRT sessions; it runs while it has any. */
+export class SrtTicker {
+  private readonly callers = new Set<SrtCaller>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  add(c: SrtCaller): void {
+    this.callers.add(c);
+    this.timer ??= setInterval(() => {
+      for (const caller of this.callers) caller.tick();
+    }, TICK_MS);
+  }
+
+  remove(c: SrtCaller): void {
+    this.callers.delete(c);
+    if (this.callers.size > 0 || this.timer === null) return;
+    clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  get size(): number {
+    return this.callers.size;
+  }
+}
