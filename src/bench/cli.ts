@@ -50,8 +50,9 @@ SRT hands a payload to the reader at its play time: send time + the SRT latency.
 reported in srt mode is that hand-out time minus the stamped send time, as is: it includes the SRT
 latency of both hops (publisher → server and server → viewer) and the server's demuxing (a video
 frame is complete when the next one starts, one frame interval). Delivered and published bytes
-are MPEG-TS bytes. Loss is missing frame sequence numbers after the warm-up; SRT packet counters
-are reported below the table.
+are MPEG-TS bytes. Loss is missing frame sequence numbers after the warm-up; a frame that arrived
+with TS packets missing after its stamp (a continuity gap) is counted as damaged in the srt rows,
+with the SRT packet counters of all sessions.
 
 The run takes ramp-up + 2 s warm-up + duration + 1 s for frames in flight. Latency is arrival time
 minus the stamped send time (one machine: the clocks are the same); a stall is more than 500 ms

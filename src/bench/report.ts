@@ -57,8 +57,12 @@ export interface BenchReport {
     publisherLatencyMs: number;
     viewerLatencyMs: number;
     publisher: { packetsSent: number; packetsRetransmitted: number; packetsSendDropped: number; sendErrors: number };
-    /** Summed over viewers: gaps detected, packets skipped as too late, datagrams not sent. */
-    viewers: { packetsLost: number; packetsDropped: number; sendErrors: number };
+    /**
+     * Summed over viewers: frames of the window that arrived with TS packets missing (not in
+     * frames.lost, which counts frames whose start never came), TS continuity gaps, SRT gaps
+     * detected, packets skipped as too late, datagrams not sent.
+     */
+    viewers: { framesDamaged: number; ccErrors: number; packetsLost: number; packetsDropped: number; sendErrors: number };
   };
 }
 
@@ -91,7 +95,7 @@ export function reportText(r: BenchReport): string {
     const t = r.srt;
     lines.push(row("srt", `latency ${t.latencyMs} ms asked, ${t.publisherLatencyMs} publisher → server, ${num(t.viewerLatencyMs, 0)} server → viewers (both in the latencies above)`));
     lines.push(row("srt pub", `${t.publisher.packetsSent} packets, ${t.publisher.packetsRetransmitted} retransmitted, ${t.publisher.packetsSendDropped} dropped unacknowledged${t.publisher.sendErrors ? `, ${t.publisher.sendErrors} UDP send errors` : ""}`));
-    lines.push(row("srt view", `${t.viewers.packetsLost} packets lost (then retransmitted or dropped), ${t.viewers.packetsDropped} dropped too late${t.viewers.sendErrors ? `, ${t.viewers.sendErrors} UDP send errors` : ""}`));
+    lines.push(row("srt view", `${t.viewers.framesDamaged} frames damaged (TS packets missing), ${t.viewers.ccErrors} TS continuity gaps; SRT ${t.viewers.packetsLost} packets lost (then retransmitted or dropped), ${t.viewers.packetsDropped} dropped too late${t.viewers.sendErrors ? `, ${t.viewers.sendErrors} UDP send errors` : ""}`));
   }
   for (const e of v.errors.slice(0, 5)) lines.push(row("error", `${e.count} x ${e.reason}`));
   if (r.cpu.benchPercent > 90) lines.push(row("note", "the bench used most of a core: its own delays are in the latencies"));

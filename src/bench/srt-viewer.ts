@@ -29,6 +29,8 @@ export interface SrtViewerTarget {
 
 export class SrtViewer extends MeasuredViewer implements StampSink {
   caller: SrtCaller | null = null;
+  /** Frames sent in the window that arrived with packets missing (continuity gaps after the stamp). */
+  damagedFrames = 0;
   readonly scanner: TsStampScanner;
   private arrivalMs = 0;
   private stopped = false;
@@ -83,6 +85,10 @@ export class SrtViewer extends MeasuredViewer implements StampSink {
 
   onStamp(seq: number, sendTimeMs: number): void {
     this.onFrame(seq, sendTimeMs, this.arrivalMs);
+  }
+
+  onDamaged(_seq: number, sendTimeMs: number): void {
+    if (this.window.contains(sendTimeMs)) this.damagedFrames++;
   }
 
   /** Keeps the scanner's counts in the shared fields the report reads. */

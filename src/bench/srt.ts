@@ -150,7 +150,7 @@ export async function runSrtBench(o: SrtBenchOptions): Promise<BenchReport> {
 /** The SRT counters of the run: what the transport did under the figures above. */
 function srtSection(latencyMs: number, sink: SrtMediaSink, viewers: SrtViewer[]): NonNullable<BenchReport["srt"]> {
   const pub = sink.caller.session.state;
-  const sum = { lost: 0, dropped: 0, sendErrors: 0 };
+  const sum = { lost: 0, dropped: 0, sendErrors: 0, damaged: 0, ccErrors: 0 };
   let viewerLatencyMs = NaN;
   for (const v of viewers) {
     const c = v.caller;
@@ -160,12 +160,14 @@ function srtSection(latencyMs: number, sink: SrtMediaSink, viewers: SrtViewer[])
     sum.lost += st.counters.packetsLost;
     sum.dropped += st.counters.packetsDropped;
     sum.sendErrors += c.sendErrors;
+    sum.damaged += v.damagedFrames;
+    sum.ccErrors += v.scanner.ccErrors;
   }
   return {
     latencyMs,
     publisherLatencyMs: pub.sndLatencyMs,
     viewerLatencyMs,
     publisher: { packetsSent: pub.counters.packetsSent, packetsRetransmitted: pub.counters.packetsRetransmitted, packetsSendDropped: pub.counters.packetsSendDropped, sendErrors: sink.caller.sendErrors },
-    viewers: { packetsLost: sum.lost, packetsDropped: sum.dropped, sendErrors: sum.sendErrors },
+    viewers: { framesDamaged: sum.damaged, ccErrors: sum.ccErrors, packetsLost: sum.lost, packetsDropped: sum.dropped, sendErrors: sum.sendErrors },
   };
 }

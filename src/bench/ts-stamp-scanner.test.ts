@@ -13,9 +13,13 @@ const SRT_PAYLOAD = 7 * TS_PACKET_SIZE;
 class Stamps implements StampSink {
   readonly seqs: number[] = [];
   readonly times: number[] = [];
+  readonly damaged: number[] = [];
   onStamp(seq: number, sendTimeMs: number): void {
     this.seqs.push(seq);
     this.times.push(sendTimeMs);
+  }
+  onDamaged(seq: number): void {
+    this.damaged.push(seq);
   }
 }
 
@@ -92,7 +96,21 @@ describe("TsStampScanner", () => {
     const { scanner, stamps } = scanInPayloads(ts);
     expect(stamps.seqs).toEqual(Array.from({ length: videoFrames }, (_, i) => i));
     expect(stamps.times).toEqual(Array.from({ length: videoFrames }, (_, i) => base + i / 3));
-    expect(scanner).toMatchObject({ videoFrames, audioFrames, unstamped: 0, badPackets: 0 });
+    expect(scanner).toMatchObject({ videoFrames, audioFrames, unstamped: 0, badPackets: 0, ccErrors: 0 });
+    expect(stamps.damaged).toEqual([]);
+  });
+
+  test("a packet missing after the stamp: the frame arrives, damaged, and the gap is counted", () => {
+    const { ts, videoFrames } = muxedSeconds(1);
+    // The 3rd video PES start, then drop a packet two packets later (inside that frame: frames are ~50 packets).
+    const starts: number[] = [];
+    for (let p = 0; p < ts.length; p += TS_PACKET_SIZE) if (ts[p + 1] === 0x41 && ts[p + 2] === 0x00) starts.push(p); // PUSI on PID 0x100
+    const drop = starts[2]! + 2 * TS_PACKET_SIZE;
+    const cut = Buffer.concat([ts.subarray(0, drop), ts.subarray(drop + TS_PACKET_SIZE)]);
+    const { scanner, stamps } = scanInPayloads(cut);
+    expect(stamps.seqs.length).toBe(videoFrames);
+    expect(stamps.damaged).toEqual([2]);
+    expect(scanner).toMatchObject({ ccErrors: 1, packetsMissing: 1 });
   });
 
   test("finds them after the server's demux and remux (AUD, SPS/PPS before keyframes, PCR)", () => {

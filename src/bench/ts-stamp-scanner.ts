@@ -8,8 +8,12 @@
  * servers put an access unit delimiter and, before keyframes, SPS and PPS in front of our NAL unit,
  * so the stamp is found at the first NAL of type 1 or 5 (H.264 §7.4.1.2.3). No PAT/PMT parsing:
  * the PES stream_id says what a PID carries. Audio PES (0xC0-0xDF, 0xBD for Opus) are counted.
+ *
+ * A frame can arrive stamped and still miss packets further on (SRT dropped them too late): the
+ * continuity_counter of each PID (§2.4.3.3) shows the gap, and a video frame with one is reported
+ * as damaged when the next video PES starts.
  */
-import { AFC_ADAPTATION, AFC_PAYLOAD, SYNC_BYTE, TS_HEADER_SIZE, TS_PACKET_SIZE } from "../formats/mpegts/packet.ts";
+import { AFC_ADAPTATION, AFC_PAYLOAD, PID_COUNT, PID_NULL, SYNC_BYTE, TS_HEADER_SIZE, TS_PACKET_SIZE } from "../formats/mpegts/packet.ts";
 import { PES_OPTIONAL_HEADER_SIZE, PES_PREFIX_SIZE, STREAM_ID_PRIVATE_1 } from "../formats/mpegts/pes.ts";
 import { STAMP_MAX_BYTES, type Stamp, readStampAt } from "./synthetic.ts";
 
@@ -21,6 +25,8 @@ const PES_HEADER_LENGTH_AT = PES_PREFIX_SIZE + PES_OPTIONAL_HEADER_SIZE - 1;
 export interface StampSink {
   /** A stamped video frame. */
   onStamp(seq: number, sendTimeMs: number): void;
+  /** The stamped frame `seq` had a continuity gap after its stamp: packets of it are missing. */
+  onDamaged(seq: number, sendTimeMs: number): void;
 }
 
 export class TsStampScanner {
@@ -30,7 +36,17 @@ export class TsStampScanner {
   unstamped: number;
   /** Packets without the sync byte, or a payload that is not whole packets (bytes left over). */
   badPackets: number;
+  /** Continuity counter gaps on any PID, and the packets they skipped (modulo 16: a lower bound). */
+  ccErrors: number;
+  packetsMissing: number;
   private readonly sink: StampSink;
+  /** The last continuity_counter per PID, -1 before the first. */
+  private readonly lastCc: Int8Array;
+  /** PID of the last video PES start, and the stamp of that frame (-1: none) and whether it has a gap. */
+  private videoPid: number;
+  private frameSeq: number;
+  private frameSentMs: number;
+  private frameDamaged: boolean;
   private readonly head: Uint8Array;
   private headLen: number;
   /** PID of the video PES being gathered, -1 when none. */
@@ -42,7 +58,14 @@ export class TsStampScanner {
     this.audioFrames = 0;
     this.unstamped = 0;
     this.badPackets = 0;
+    this.ccErrors = 0;
+    this.packetsMissing = 0;
     this.sink = sink;
+    this.lastCc = new Int8Array(PID_COUNT).fill(-1);
+    this.videoPid = -1;
+    this.frameSeq = -1;
+    this.frameSentMs = 0;
+    this.frameDamaged = false;
     this.head = new Uint8Array(STAMP_SCAN_BYTES);
     this.headLen = 0;
     this.gatherPid = -1;
@@ -63,8 +86,13 @@ export class TsStampScanner {
     }
     const b1 = buf[p + 1]!;
     const pid = ((b1 & 0x1f) << 8) | buf[p + 2]!;
-    const afc = (buf[p + 3]! >>> 4) & 3;
-    if ((afc & AFC_PAYLOAD) === 0) return;
+    const b3 = buf[p + 3]!;
+    const afc = (b3 >>> 4) & 3;
+    if ((afc & AFC_PAYLOAD) === 0) return; // no payload: the counter does not advance
+    const cc = b3 & 0x0f;
+    const last = this.lastCc[pid]!;
+    this.lastCc[pid] = cc;
+    if (last >= 0 && cc !== ((last + 1) & 0x0f) && cc !== last && pid !== PID_NULL) this.ccGap(pid, (cc - last - 1) & 0x0f);
     let off = p + TS_HEADER_SIZE;
     if (afc & AFC_ADAPTATION) off += 1 + buf[off]!;
     const end = p + TS_PACKET_SIZE;
@@ -79,6 +107,8 @@ export class TsStampScanner {
     const streamId = buf[off + 3]!;
     if (streamId >= 0xe0 && streamId <= 0xef) {
       this.videoFrames++;
+      this.endFrame();
+      this.videoPid = pid;
       if (this.gatherPid >= 0) this.giveUp(); // another video PID started: only one is followed at a time
       this.gatherPid = pid;
       this.headLen = 0;
@@ -94,8 +124,23 @@ export class TsStampScanner {
     const r = this.find();
     if (r === FOUND) {
       this.gatherPid = -1;
+      this.frameSeq = this.stamp.seq;
+      this.frameSentMs = this.stamp.sendTimeMs;
       this.sink.onStamp(this.stamp.seq, this.stamp.sendTimeMs);
     } else if (r === ABSENT || this.headLen === STAMP_SCAN_BYTES) this.giveUp();
+  }
+
+  /** `missing` packets of `pid` never arrived; on the video PID they belong to the frame in progress. */
+  private ccGap(pid: number, missing: number): void {
+    this.ccErrors++;
+    this.packetsMissing += missing;
+    if (pid === this.videoPid) this.frameDamaged = true;
+  }
+
+  private endFrame(): void {
+    if (this.frameDamaged && this.frameSeq >= 0) this.sink.onDamaged(this.frameSeq, this.frameSentMs);
+    this.frameSeq = -1;
+    this.frameDamaged = false;
   }
 
   private giveUp(): void {
