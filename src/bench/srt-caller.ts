@@ -37,12 +37,17 @@ export class SrtCaller {
   nowMs: number;
   private socket: udp.ConnectedSocket<"uint8array"> | null;
   private readonly ticker: SrtTicker;
+  /** Views of the session's control packet buffer by length (ACKs go out 100 times a second). */
+  private controlBuf: Uint8Array | null;
+  private readonly controlViews: Map<number, Uint8Array>;
 
   private constructor(o: SrtCallerOptions, socket: udp.ConnectedSocket<"uint8array">, ticker: SrtTicker) {
     this.sendErrors = 0;
     this.nowMs = wallMs();
     this.socket = socket;
     this.ticker = ticker;
+    this.controlBuf = null;
+    this.controlViews = new Map();
     this.session = new SrtSession({
       role: "caller",
       nowUs: this.nowMs * 1000,
@@ -104,10 +109,25 @@ export class SrtCaller {
     const s = this.socket;
     if (s === null) return;
     try {
-      if (!s.send(buf.subarray(0, len))) this.sendErrors++;
+      if (!s.send(this.view(buf, len))) this.sendErrors++;
     } catch {
       this.sendErrors++; // a refused send is a lost packet
     }
+  }
+
+  /**
+   * `buf[0, len)` without a new view per packet for the buffer control packets are written into
+   * (the first one we are given: the induction); data packets (the publisher's) get one each.
+   */
+  private view(buf: Uint8Array, len: number): Uint8Array {
+    this.controlBuf ??= buf;
+    if (buf !== this.controlBuf) return buf.subarray(0, len);
+    let v = this.controlViews.get(len);
+    if (v === undefined) {
+      v = buf.subarray(0, len);
+      this.controlViews.set(len, v);
+    }
+    return v;
   }
 
   private release(): void {
