@@ -77,7 +77,7 @@ export class SrtListener implements SourceProvider {
       socket: {
         data: (_s, buf, port, address) => this.onDatagram(buf, port, address),
         // ICMP errors for a peer that went away (ECONNREFUSED): its session times out on its own.
-        error: (_s, e) => this.log.debug("udp error", { error: e.message }),
+        error: (_s, e) => this.log.debug("udp error", { error: String((e as Error | undefined)?.message ?? e) }),
       },
     });
     this.timer = setInterval(() => this.tick(), TICK_MS);
