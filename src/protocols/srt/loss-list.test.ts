@@ -74,6 +74,25 @@ describe("LossList", () => {
     l.fillReport(r);
     expect([r.count, r.first[0], r.last[0], r.first[1], r.last[1]]).toEqual([2, 5, 5, 9, 12]);
   });
+
+  test("asks for each range again when its re-NAK time comes, then once more a tick later", () => {
+    const l = new LossList();
+    const r = new LossReport();
+    const due = (now: number) => (l.fillDue(r, now, 60_000, 10_000) ? [...r.first.subarray(0, r.count)] : []);
+    l.append(10, 12, 0); // reported at once by the caller
+    expect(due(5_000)).toEqual([]);
+    expect(due(10_000)).toEqual([10]); // the follow-up, in case the first NAK was lost
+    expect(due(20_000)).toEqual([]);
+    l.append(20, 20, 30_000);
+    expect(due(40_000)).toEqual([20]);
+    expect(due(60_000)).toEqual([10]); // the gate of the first range has opened
+    expect(due(70_000)).toEqual([10]);
+    expect(due(80_000)).toEqual([]);
+    // A range split by a packet that arrived keeps its timing on both sides.
+    expect(l.remove(11)).toBe(true);
+    expect(due(90_000)).toEqual([20]);
+    expect(due(120_000)).toEqual([10, 12, 20]); // 10 and 12 due again; 20 its follow-up
+  });
 });
 
 function countRanges(model: Set<number>): number {

@@ -3,6 +3,9 @@
  * sequence numbers still awaited, in preallocated arrays. New losses are always beyond every
  * range already held (they come from gaps past the highest sequence received). When the list is
  * full the oldest range is given up: the receive side then treats it as dropped.
+ *
+ * Each range remembers when it was last reported, so the periodic NAK can ask for a range again
+ * exactly when a retransmission could have come back, and not in between (see `fillDue`).
  */
 import type { LossReport } from "./wire/control.ts";
 import { wireSeq } from "./seq.ts";
@@ -12,6 +15,9 @@ export const MAX_LOSS_RANGES = 1024;
 export class LossList {
   private readonly first: Float64Array;
   private readonly last: Float64Array;
+  /** When each range was last reported (µs), and whether its follow-up report is still due. */
+  private readonly nakUs: Float64Array;
+  private readonly repeat: Uint8Array;
   private n: number;
   /** Sequence numbers held, summed over the ranges. */
   size: number;
@@ -19,6 +25,8 @@ export class LossList {
   constructor(capacity = MAX_LOSS_RANGES) {
     this.first = new Float64Array(capacity);
     this.last = new Float64Array(capacity);
+    this.nakUs = new Float64Array(capacity);
+    this.repeat = new Uint8Array(capacity);
     this.n = 0;
     this.size = 0;
   }
@@ -46,8 +54,8 @@ export class LossList {
     this.size = 0;
   }
 
-  /** Appends [first, last], which must lie past every range held. */
-  append(first: number, last: number): void {
+  /** Appends [first, last], which must lie past every range held, reported at `nowUs`. */
+  append(first: number, last: number, nowUs = 0): void {
     if (this.n && first <= this.last[this.n - 1]! + 1) {
       const prev = this.last[this.n - 1]!;
       if (last > prev) {
@@ -59,6 +67,8 @@ export class LossList {
     if (this.n === this.first.length) this.dropFirstRange();
     this.first[this.n] = first;
     this.last[this.n] = last;
+    this.nakUs[this.n] = nowUs;
+    this.repeat[this.n] = 1;
     this.n++;
     this.size += last - first + 1;
   }
@@ -101,8 +111,7 @@ export class LossList {
           this.dropFirstRange();
           return removed - (hi - lo + 1) + this.removeRange(from, to);
         }
-        this.first.copyWithin(i + 1, i, this.n);
-        this.last.copyWithin(i + 1, i, this.n);
+        this.shift(i + 1, i, this.n);
         this.n++;
         this.last[i] = lo - 1;
         this.first[i + 1] = hi + 1;
@@ -122,8 +131,7 @@ export class LossList {
       k++;
     }
     if (k) {
-      this.first.copyWithin(0, k, this.n);
-      this.last.copyWithin(0, k, this.n);
+      this.shift(0, k, this.n);
       this.n -= k;
     }
     if (this.n && this.first[0]! < seq) {
@@ -140,6 +148,34 @@ export class LossList {
     for (let i = 0; i < this.n; i++) if (!r.add(wireSeq(this.first[i]!), wireSeq(this.last[i]!))) break;
   }
 
+  /**
+   * Fills a NAK loss report with the ranges due again, oldest first; false when none is. A range is
+   * due `renakUs` after it was last reported, then once more one `followUpUs` later: a sender that
+   * ignores a NAK for a packet it retransmitted less than its gate ago (libsrt: SRTT − 4·RTTVar)
+   * takes one of the two, and a lost NAK costs only `followUpUs`.
+   */
+  fillDue(r: LossReport, nowUs: number, renakUs: number, followUpUs: number): boolean {
+    r.clear();
+    for (let i = 0; i < this.n; i++) {
+      const age = nowUs - this.nakUs[i]!;
+      if (age >= renakUs) {
+        this.nakUs[i] = nowUs;
+        this.repeat[i] = 1;
+      } else if (this.repeat[i] && age >= followUpUs) {
+        this.repeat[i] = 0;
+      } else continue;
+      if (!r.add(wireSeq(this.first[i]!), wireSeq(this.last[i]!))) break;
+    }
+    return r.count > 0;
+  }
+
+  private shift(target: number, start: number, end: number): void {
+    this.first.copyWithin(target, start, end);
+    this.last.copyWithin(target, start, end);
+    this.nakUs.copyWithin(target, start, end);
+    this.repeat.copyWithin(target, start, end);
+  }
+
   private find(seq: number): number {
     let lo = 0;
     let hi = this.n - 1;
@@ -153,8 +189,7 @@ export class LossList {
   }
 
   private removeAt(i: number): void {
-    this.first.copyWithin(i, i + 1, this.n);
-    this.last.copyWithin(i, i + 1, this.n);
+    this.shift(i, i + 1, this.n);
     this.n--;
   }
 
