@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseOpusHead } from "../../codecs/opus.ts";
 import { ProtocolError } from "../../core/errors.ts";
 import { Track } from "../../core/track.ts";
@@ -98,6 +99,13 @@ describe("InitSegment", () => {
     expect(traks.map((t) => sampleEntry(t).type)).toEqual(["avc1", "Opus"]);
     expect(findAll(find(boxes, "moov/mvex").children, "trex").map((t) => new Fields(t.body).skip(4).u32())).toEqual([1, 2]);
     expect(new Fields(find(boxes, "moov/mvhd").body).skip(96).u32()).toBe(3);
+  });
+
+  test("golden: muxed H.264 720p (track_ID 1) + AAC 44.1 kHz (track_ID 2), UPDATE_GOLDEN=1 refreshes", () => {
+    const out = buildInitSegment([{ track: caseTrack(INIT_CASES[0]!, 0), trackId: 1 }, { track: caseTrack(INIT_CASES[6]!, 1), trackId: 2 }]);
+    const path = new URL("./testdata/init-h264-aac.mp4", import.meta.url);
+    if (process.env.UPDATE_GOLDEN === "1" || !existsSync(path)) writeFileSync(path, out);
+    expect(out).toEqual(new Uint8Array(readFileSync(path)));
   });
 
   test("width/height override the track's", () => {
