@@ -132,6 +132,7 @@ describe("FragmentMuxer", () => {
     ["fractional dts", [{ dts: 1.5, pts: 2, key: true, size: 1 }], 1, "first dts 1.5"],
     ["a duration past 32 bits", [{ dts: 0, pts: 0, key: true, size: 1 }, { dts: 2 ** 32, pts: 2 ** 32, key: true, size: 1 }], 1, "duration 4294967296"],
     ["a composition offset past 32 bits", [{ dts: 0, pts: 2 ** 31, key: true, size: 1 }], 1, "pts - dts = 2147483648"],
+    ["a fractional pts", [{ dts: 0, pts: 0.5, key: true, size: 1 }], 1, "pts - dts = 0.5"],
     ["a negative last duration", [{ dts: 0, pts: 0, key: true, size: 1 }], -1, "last sample duration -1"],
   ];
   for (const [name, samples, last, message] of BAD) {

@@ -123,23 +123,22 @@ export class FragmentMuxer {
    */
   encodedSize(sequenceNumber: number, lastDuration: number): number {
     assert(this.count > 0, "a fragment needs at least one sample");
-    const name = `track_ID ${this.trackId}`;
-    if (!(sequenceNumber >= 0 && sequenceNumber <= MAX_U32)) throw new ProtocolError("fmp4", "invalid", `${name}: sequence_number ${sequenceNumber} outside 0..2^32-1`);
-    if (!(lastDuration >= 0 && lastDuration <= MAX_U32)) throw new ProtocolError("fmp4", "invalid", `${name}: last sample duration ${lastDuration} outside 0..2^32-1`);
+    if (!(Number.isInteger(sequenceNumber) && sequenceNumber >= 0 && sequenceNumber <= MAX_U32)) throw this.error("invalid", `sequence_number ${sequenceNumber} outside 0..2^32-1`);
+    if (!(Number.isInteger(lastDuration) && lastDuration >= 0 && lastDuration <= MAX_U32)) throw this.error("invalid", `last sample duration ${lastDuration} outside 0..2^32-1`);
     const n = this.count;
     const dts = this.dts;
     const pts = this.pts;
-    if (!(dts[0]! >= 0 && Number.isSafeInteger(dts[0]!))) throw new ProtocolError("fmp4", "invalid", `${name}: first dts ${dts[0]} is not a non-negative integer (tfdt is unsigned)`);
+    if (!(dts[0]! >= 0 && Number.isSafeInteger(dts[0]!))) throw this.error("invalid", `first dts ${dts[0]} is not a non-negative integer (tfdt is unsigned)`);
     let allSync = true;
     let offsets = false;
     for (let i = 0; i < n; i++) {
       if (i > 0) {
         const d = dts[i]! - dts[i - 1]!;
-        if (!(d >= 0 && d <= MAX_U32)) throw new ProtocolError("fmp4", "invalid", `${name}: sample ${i} dts ${dts[i]} after ${dts[i - 1]} (duration ${d} outside 0..2^32-1)`);
+        if (!(d >= 0 && d <= MAX_U32 && Number.isInteger(d))) throw this.error("invalid", `sample ${i} dts ${dts[i]} after ${dts[i - 1]} (duration ${d} is not an integer in 0..2^32-1)`);
       }
       const cto = pts[i]! - dts[i]!;
       if (cto !== 0) {
-        if (!(cto >= MIN_I32 && cto <= MAX_I32)) throw new ProtocolError("fmp4", "invalid", `${name}: sample ${i} pts - dts = ${cto} outside 32 bits`);
+        if (!(cto >= MIN_I32 && cto <= MAX_I32 && Number.isInteger(cto))) throw this.error("invalid", `sample ${i} pts - dts = ${cto} is not a 32-bit integer`);
         offsets = true;
       }
       if (this.keyframe[i] === 0) allSync = false;
@@ -147,7 +146,7 @@ export class FragmentMuxer {
     const perSample = 8 + (allSync ? 0 : 4) + (offsets ? 4 : 0);
     const moof = MOOF_HEADER + MFHD_SIZE + TRAF_HEADER + TFHD_SIZE + (allSync ? 4 : 0) + TFDT_SIZE + TRUN_HEADER + n * perSample;
     const size = moof + MDAT_HEADER + this.payloadBytes;
-    if (size > MAX_BOX_SIZE) throw new ProtocolError("fmp4", "too-large", `${name}: fragment of ${size} bytes > max ${MAX_BOX_SIZE}`);
+    if (size > MAX_BOX_SIZE) throw this.error("too-large", `fragment of ${size} bytes > max ${MAX_BOX_SIZE}`);
     this.planSize = size;
     this.planSequence = sequenceNumber;
     this.planLastDuration = lastDuration;
@@ -215,6 +214,11 @@ export class FragmentMuxer {
     }
     assert(o - offset === size, `fragment wrote ${o - offset} bytes, planned ${size}`);
     return size;
+  }
+
+  /** Built only when thrown: the message names the track. */
+  private error(code: string, message: string): ProtocolError {
+    return new ProtocolError("fmp4", code, `track_ID ${this.trackId}: ${message}`);
   }
 
   private grow(): void {
