@@ -155,7 +155,8 @@ function adaptationSet(id: number, set: TrackSet, partSec: number, ast: string, 
   const video = track.kind === "video";
   // Availability moves from the segment's end back to the end of its first part (header comment).
   // Rounded down to the millisecond: announcing a chunk late is harmless, early is a stall.
-  const atoSec = Math.max(0, Math.floor((set.nominalTicks / track.timescale - partSec) * 1000) / 1000);
+  // (The epsilon keeps 1.802 from becoming 1.801 through binary fractions.)
+  const atoSec = Math.max(0, Math.floor((set.nominalTicks / track.timescale - partSec) * 1000 + 1e-6) / 1000);
   let out = `    <AdaptationSet${attrs({
     id,
     contentType: track.kind,
@@ -205,7 +206,8 @@ function adaptationSet(id: number, set: TrackSet, partSec: number, ast: string, 
 
 /**
  * Renders once per timeline version: MPD requests between two changes get the same string (and the
- * same publishTime, which is then the time of the change, as §5.3.1.2 means it).
+ * same publishTime, which is then the time of the change, as §5.3.1.2 means it). One cache per
+ * stream; options other than `nowMs` must not change between calls.
  */
 export class MpdCache {
   private timeline: CmafTimeline | null = null;

@@ -63,9 +63,9 @@ export function trackTimeline(timeline: CmafTimeline, track: number, nominalTick
     const d = announcedTicks(seg, track, nominalTicks);
     if (d > out.maxTicks) out.maxTicks = d;
     if (seg.complete) out.completeTicks += d;
-    const contiguous = last !== null && last.t + last.d * (last.r + 1) === t;
-    if (contiguous && last!.d === d) {
-      last!.r++;
+    const contiguous: boolean = last !== null && last.t + last.d * (last.r + 1) === t;
+    if (last !== null && contiguous && last.d === d) {
+      last.r++;
     } else {
       last = { t, d, r: 0, explicitT: !contiguous };
       out.runs.push(last);
