@@ -6,6 +6,9 @@
 import type { udp } from "bun";
 import { wallMs } from "../core/errors.ts";
 import { SrtSession, type SrtCloseInfo } from "../protocols/srt/session.ts";
+import { setUdpSocketBuffers } from "../server/socket-buffers.ts";
+
+const CALLER_SOCKET_BUFFER_BYTES = 8 << 20;
 
 const TICK_MS = 10;
 
@@ -81,6 +84,9 @@ export class SrtCaller {
         },
       },
     });
+    // libsrt gives every socket large UDP buffers (SRTO_UDP_RCVBUF, 8 MB); so do we, or a keyframe
+    // burst overflows the default 208 KiB before the bench's event loop reads it.
+    setUdpSocketBuffers(socket.port, CALLER_SOCKET_BUFFER_BYTES);
     self = new SrtCaller(o, socket, ticker);
     ticker.add(self);
     self.session.connect(nowUs());

@@ -74,6 +74,9 @@ export const ConfigSchema = z.strictObject({
         .refine((n) => n === 16 || n === 24 || n === 32, "expected 16, 24 or 32")
         .default(16)
         .describe("AES key length in bytes when we choose it (callers choose their own)"),
+      socketBufferBytes: int(0, 256 << 20)
+        .default(8 << 20)
+        .describe("kernel receive and send buffer of the SRT UDP socket (every peer shares it; 0 keeps the OS default)"),
       passphrases: z
         .record(z.string(), z.string().min(10, "expected a passphrase of 10 to 79 characters").max(79, "expected a passphrase of 10 to 79 characters"))
         .default({})

@@ -3,10 +3,12 @@ import { PathBusyError, isValidPath, type PathTable, type SourceHandle, type Sou
 import type { Logger } from "../../core/log.ts";
 import { SrtEgress } from "./egress.ts";
 import { SrtHandshakeGate } from "./handshake-gate.ts";
+import { UdpBatch } from "./udp-batch.ts";
 import { TsIngest } from "./ingest.ts";
 import { SrtSession } from "./session.ts";
 import type { SrtAcceptResult } from "./session-handshake.ts";
 import { parseStreamId } from "./stream-id.ts";
+import { setUdpSocketBuffers } from "../../server/socket-buffers.ts";
 import { HS_INDUCTION, REJX_BAD_REQUEST, REJX_CONFLICT, REJX_NOTFOUND } from "./wire/constants.ts";
 
 export interface SrtListenerOptions {
@@ -19,6 +21,8 @@ export interface SrtListenerOptions {
   passphrases: Record<string, string>;
   /** Paths pulled from remote SRT listeners while they have readers (caller mode). */
   pull: Record<string, string>;
+  /** Kernel buffers of the one UDP socket (0: the OS default). */
+  socketBufferBytes?: number;
 }
 
 /** Monotonic µs, comparable across processes (sessions may move with an upgrade). */
@@ -58,6 +62,8 @@ export class SrtListener implements SourceProvider {
   private readonly out = new Uint8Array(1500);
   /** Datagrams the kernel refused to send (counted, reported in the API). */
   sendErrors = 0;
+  /** Session datagrams go out in one sendmmsg per event (see UdpBatch). */
+  readonly batch = new UdpBatch(() => this.socket);
 
   constructor(
     private readonly paths: PathTable,
@@ -80,6 +86,11 @@ export class SrtListener implements SourceProvider {
         error: (_s, e) => this.log.debug("udp error", { error: String((e as Error | undefined)?.message ?? e) }),
       },
     });
+    if (this.opts.socketBufferBytes) {
+      const r = setUdpSocketBuffers(this.socket.port, this.opts.socketBufferBytes);
+      if (typeof r === "string") this.log.warn("kept the default UDP buffers", { reason: r });
+      else this.log.debug("UDP buffers", { receive: r.rcvBytes, send: r.sndBytes });
+    }
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
@@ -88,6 +99,7 @@ export class SrtListener implements SourceProvider {
     this.timer = null;
     const now = nowUs();
     for (const c of [...this.connections.values()]) c.session.close(now);
+    this.batch.flush(); // the shutdowns just queued
     this.socket?.close();
     this.socket = null;
   }
@@ -146,7 +158,7 @@ export class SrtListener implements SourceProvider {
       keyLength: this.opts.pbkeylen,
       peerIdleTimeoutMs: PEER_IDLE_TIMEOUT_MS,
       streamId: callerOpts?.streamId,
-      transport: { send: (b, len) => this.send(b.subarray(0, len), port, address) },
+      transport: { send: (b, len) => this.batch.send(b, len, port, address) },
       accept: (streamId) => this.accept(c, streamId),
       onConnected: () => {
         if (role === "caller") c.accepted = { mode: "publish", path: callerOpts!.path };

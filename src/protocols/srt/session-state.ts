@@ -95,6 +95,8 @@ export interface SrtSessionState {
   msgNo: number;
   peerAvailableBuffer: number;
   lastAckReceivedUs: number;
+  /** When we last answered a full ACK with an ACKACK (they are rate-limited, see Sender.onAck). */
+  lastAckAckSentUs: number;
 
   lastSendUs: number;
   lastRecvUs: number;
@@ -189,6 +191,7 @@ export function initialState(
     msgNo: 1,
     peerAvailableBuffer: 8192,
     lastAckReceivedUs: 0,
+    lastAckAckSentUs: 0,
     lastSendUs: opts.nowUs,
     lastRecvUs: opts.nowUs,
     rateSampleUs: opts.nowUs,
