@@ -11,7 +11,7 @@ PEERS=(
   "ffprobe ffmpeg"
   "openssl openssl"
   "srt-live-transmit srt-tools"
-  # "chromium chromium"
+  "chromium chromium"
   # "redis-server redis-server"
 )
 
