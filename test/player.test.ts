@@ -63,7 +63,7 @@ async function waitForPublisher(timeoutMs = 15_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     const res = await spate.request(`/api/v1/streams/${PATH}`);
-    if (res.ok && (await res.json()).publisher) return;
+    if (res.ok && ((await res.json()) as { publisher?: unknown }).publisher) return;
     await res.body?.cancel();
     await sleep(200);
   }
@@ -84,7 +84,7 @@ afterAll(async () => {
   await spate?.stop();
 });
 
-const readState = (page: Page) => page.evaluate(() => ({ ...(window as any).spate }) as PageState);
+const readState = (page: Page) => page.evaluate(() => ({ ...(globalThis as any).spate }) as PageState);
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -107,7 +107,7 @@ interface Watch {
 /** Waits for playback, lets it settle, then samples the page for WATCH_SEC. */
 async function watch(browser: Browser, query: string, label: string): Promise<Watch> {
   const page = await browser.open(`${origin.base}${PATH}/${query}`);
-  await page.waitForFunction(() => (window as any).spate?.playing === true, undefined, { timeout: 20_000, polling: 100 });
+  await page.waitForFunction(() => (globalThis as any).spate?.playing === true, undefined, { timeout: 20_000, polling: 100 });
   // The first seconds are the catch-up to the target latency; the acceptance is about steady play.
   await sleep(3000);
   const samples: PageState[] = [];
@@ -162,14 +162,14 @@ describe("player page in Chromium", () => {
     const browser = await launchChromium();
     try {
       const page = await browser.open(`${origin.base}${PATH}/`);
-      expect(await page.evaluate(() => typeof (window as any).Hls)).toBe("function");
-      expect(await page.evaluate(() => (window as any).Hls.isSupported())).toBe(true);
+      expect(await page.evaluate(() => typeof (globalThis as any).Hls)).toBe("function");
+      expect(await page.evaluate(() => (globalThis as any).Hls.isSupported())).toBe(true);
       expect((await readState(page)).library).toMatch(/^hls\.js 1\./);
       expect(await page.locator("nav button[disabled]").textContent()).toContain("WebRTC");
 
       await page.goto(`${origin.base}${PATH}/?player=dash`);
-      expect(await page.evaluate(() => typeof (window as any).dashjs?.MediaPlayer)).toBe("function");
-      await page.waitForFunction(() => (window as any).spate?.library, undefined, { timeout: 5000 });
+      expect(await page.evaluate(() => typeof (globalThis as any).dashjs?.MediaPlayer)).toBe("function");
+      await page.waitForFunction(() => (globalThis as any).spate?.library, undefined, { timeout: 5000 });
       expect((await readState(page)).library).toMatch(/^dash\.js v?5\./);
       const problems = browser.log.filter((l) => /Content Security Policy|\[pageerror\]/.test(l));
       expect(problems, browser.logTail()).toEqual([]);

@@ -1,0 +1,151 @@
+/**
+ * `spate bench hls`: one publisher sends the stamped synthetic stream over RTMP, N LL-HLS clients
+ * follow the stream's media playlist with blocking reloads and part fetches (hls-viewer.ts), and the
+ * run reports delivery, latency behind live, stalls, join time, CPU (run.ts's timeline and report)
+ * and the request rates of the clients.
+ *
+ * Bun's fetch keeps at most BUN_CONFIG_MAX_HTTP_REQUESTS (default 256) requests in flight and
+ * queues the rest; each client keeps two in flight (the hinted part and the blocking reload), so
+ * more than 128 clients need that variable set before the process starts.
+ */
+import { RtmpClient } from "../protocols/rtmp/client.ts";
+import { CMAF_URLS } from "../protocols/cmaf/model.ts";
+import { HlsRequestCounts, HlsViewer, type HlsViewerTarget } from "./hls-viewer.ts";
+import { MeasureWindow } from "./measured-viewer.ts";
+import { BenchPublisher } from "./publisher.ts";
+import { type BenchReport, reportText } from "./report.ts";
+import { RtmpMediaSink } from "./rtmp-publisher.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type Measured } from "./run.ts";
+import { LatencyHistogram } from "./stats.ts";
+import { SyntheticStream } from "./synthetic.ts";
+
+export { BenchError } from "./run.ts";
+
+/** Bun's default limit on fetches in flight (BUN_CONFIG_MAX_HTTP_REQUESTS). */
+export const BUN_FETCH_DEFAULT_LIMIT = 256;
+const REQUESTS_PER_VIEWER = 2;
+const DEFAULT_RTMP_PORT = 1935;
+/** Blocking requests: the server answers within three target durations (RFC 8216bis §6.2.5.2). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+export interface HlsBenchOptions {
+  /** The stream's LL-HLS URL: its folder (`http://host:8080/live/bench/`), index.m3u8 or stream.m3u8. */
+  url: string;
+  /** Where to publish (default rtmp://HOST:1935/PATH with the URL's host and path). */
+  publishUrl?: string;
+  viewers: number;
+  durationS: number;
+  bitrateMbps: number;
+  fps: number;
+  gopS: number;
+  rampMs: number;
+  pid?: number;
+  warmupMs?: number;
+  drainMs?: number;
+  setupTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** The request side of an hls run: what the clients asked for, per second of the window. */
+export interface HlsSection {
+  playlistsPerSec: number;
+  partsPerSec: number;
+  requestsPerSec: number;
+  errorsPerSec: number;
+  /** Mean time a blocking playlist reload waited for its part (ms). */
+  meanReloadWaitMs: number;
+  errors: { reason: string; count: number }[];
+}
+
+export type HlsBenchReport = BenchReport & { hls: HlsSection };
+
+/** The media playlist URL and the stream path of an LL-HLS URL. */
+export function parseHlsUrl(url: string): { playlistUrl: string; path: string; hostname: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`not a URL: ${url}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`not an http(s):// URL: ${url}`);
+  let dir = u.pathname;
+  if (dir.endsWith(`/${CMAF_URLS.multivariant}`) || dir.endsWith(`/${CMAF_URLS.mediaPlaylist}`)) dir = dir.slice(0, dir.lastIndexOf("/") + 1);
+  else if (dir.endsWith(".m3u8")) throw new Error(`spate's playlists are ${CMAF_URLS.multivariant} and ${CMAF_URLS.mediaPlaylist}: ${url}`);
+  if (!dir.endsWith("/")) dir += "/";
+  const path = decodeURIComponent(dir.slice(1, -1));
+  if (!path) throw new Error(`the URL needs a stream path (http://host:8080/live/cam1/): ${url}`);
+  return { playlistUrl: new URL(dir + CMAF_URLS.mediaPlaylist, u).href, path, hostname: u.hostname.replace(/^\[|\]$/g, "") };
+}
+
+export async function runHlsBench(o: HlsBenchOptions): Promise<HlsBenchReport> {
+  const warmupMs = o.warmupMs ?? DEFAULT_WARMUP_MS;
+  const setupTimeoutMs = o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+  const progress = o.progress ?? (() => {});
+  const { playlistUrl, path, hostname } = parseHlsUrl(o.url);
+  const publishUrl = o.publishUrl ?? `rtmp://${hostname.includes(":") ? `[${hostname}]` : hostname}:${DEFAULT_RTMP_PORT}/${path}`;
+  const limit = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) || BUN_FETCH_DEFAULT_LIMIT;
+  if (o.viewers * REQUESTS_PER_VIEWER > limit) {
+    progress(`warning: ${o.viewers} clients keep ${o.viewers * REQUESTS_PER_VIEWER} requests in flight but this process allows ${limit}; ` + `start it with BUN_CONFIG_MAX_HTTP_REQUESTS=${Math.min(65_000, o.viewers * REQUESTS_PER_VIEWER + 64)} (the rest queue, and their latency with them)`);
+  }
+
+  const window = new MeasureWindow();
+  const latency = new LatencyHistogram();
+  const counts = new HlsRequestCounts();
+  const target: HlsViewerTarget = { playlistUrl, setupTimeoutMs, requestTimeoutMs: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, window, latency, counts };
+  const stream = new SyntheticStream({ bitrateMbps: o.bitrateMbps, fps: o.fps, gopSeconds: o.gopS });
+
+  let client: RtmpClient;
+  try {
+    client = await RtmpClient.connect(publishUrl, { timeoutMs: setupTimeoutMs });
+    await client.publish();
+  } catch (e) {
+    throw new BenchError(`cannot publish to ${publishUrl}: ${(e as Error).message}`);
+  }
+  const publisher = new BenchPublisher(new RtmpMediaSink(client), stream, window);
+  const viewers: HlsViewer[] = [];
+  for (let i = 0; i < o.viewers; i++) viewers.push(new HlsViewer(target));
+  progress(
+    `publishing ${o.bitrateMbps} Mbit/s at ${o.fps} fps to ${publishUrl}; ${o.viewers} LL-HLS clients of ${playlistUrl} over ${o.rampMs} ms, ` +
+      `${warmupMs} ms warm-up, then measuring for ${o.durationS} s`,
+  );
+  let m: Measured;
+  try {
+    m = await runTimeline({ publisher, viewers, window, rampMs: o.rampMs, warmupMs, durationS: o.durationS, drainMs: o.drainMs ?? DEFAULT_DRAIN_MS, pid: o.pid, progress, signal: o.signal });
+  } finally {
+    publisher.stop();
+    for (const v of viewers) v.stop();
+    client.close();
+  }
+  for (const v of viewers) v.sync();
+  const settings = { viewers: o.viewers, stalled: 0, durationS: o.durationS, bitrateMbps: o.bitrateMbps, fps: o.fps, gopS: o.gopS, rampMs: o.rampMs, warmupMs };
+  const report = buildReport({ mode: "hls", url: playlistUrl, settings, viewers, publisher, latency, window, pid: o.pid }, m) as HlsBenchReport;
+  report.hls = hlsSection(counts, m.windowMs / 1000);
+  return reportOrThrow(report, playlistUrl) as HlsBenchReport;
+}
+
+function hlsSection(c: HlsRequestCounts, windowS: number): HlsSection {
+  const rate = (n: number) => (windowS > 0 ? n / windowS : NaN);
+  return {
+    playlistsPerSec: rate(c.playlists),
+    partsPerSec: rate(c.parts),
+    requestsPerSec: rate(c.playlists + c.parts + c.inits),
+    errorsPerSec: rate(c.errors),
+    meanReloadWaitMs: c.playlists > 0 ? c.playlistWaitMs / c.playlists : NaN,
+    errors: [...c.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
+  };
+}
+
+/** reportText plus the request rows of an hls run. */
+export function hlsReportText(r: HlsBenchReport): string {
+  const h = r.hls;
+  const n = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "-");
+  const lines = [
+    reportText(r),
+    `  ${"requests".padEnd(11)} ${n(h.requestsPerSec)}/s: ${n(h.playlistsPerSec)} playlist reloads/s, ${n(h.partsPerSec)} parts/s, ${n(h.errorsPerSec, 2)} errors/s; a blocking reload waited ${n(h.meanReloadWaitMs)} ms on average`,
+    `  ${"latency".padEnd(11)} is a part's arrival minus its frames' send time: it includes filling the part, not a player's hold-back`,
+  ];
+  for (const e of h.errors.slice(0, 5)) lines.push(`  ${"http".padEnd(11)} ${e.count} x ${e.reason}`);
+  return lines.join("\n");
+}
