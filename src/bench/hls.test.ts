@@ -1,0 +1,38 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseHlsUrl } from "./hls.ts";
+import { parseMediaPlaylist } from "./hls-viewer.ts";
+
+const TESTDATA = join(import.meta.dir, "../protocols/hls/wire/testdata");
+
+describe("parseMediaPlaylist", () => {
+  test("the next part is the one the preload hint names, in every golden media playlist", () => {
+    const files = readdirSync(TESTDATA).filter((f) => f.startsWith("media-") && f.endsWith(".m3u8"));
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) {
+      const pl = parseMediaPlaylist(readFileSync(join(TESTDATA, f), "utf8"));
+      expect(pl.map, f).toBe("init.mp4");
+      if (pl.hint) expect(pl.hint, f).toBe(`part-${pl.nextMsn}.${pl.nextPart}.m4s`);
+    }
+  });
+
+  test("skipped segments count toward the next msn", () => {
+    const pl = parseMediaPlaylist(readFileSync(join(TESTDATA, "media-av-skip.m3u8"), "utf8"));
+    const full = parseMediaPlaylist(readFileSync(join(TESTDATA, "media-av.m3u8"), "utf8"));
+    expect(pl.nextMsn).toBe(full.nextMsn);
+    expect(pl.nextPart).toBe(full.nextPart);
+  });
+});
+
+describe("parseHlsUrl", () => {
+  test("the folder, index.m3u8 or stream.m3u8 name the media playlist", () => {
+    for (const url of ["http://h:8080/live/cam1/", "http://h:8080/live/cam1", "http://h:8080/live/cam1/index.m3u8", "http://h:8080/live/cam1/stream.m3u8"]) {
+      expect(parseHlsUrl(url)).toEqual({ playlistUrl: "http://h:8080/live/cam1/stream.m3u8", path: "live/cam1", hostname: "h" });
+    }
+  });
+
+  test("refuses what is not a stream URL", () => {
+    for (const url of ["rtmp://h/live/x", "http://h:8080/", "http://h/live/x/other.m3u8", "nope"]) expect(() => parseHlsUrl(url)).toThrow();
+  });
+});
