@@ -109,6 +109,25 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe("streams"),
+  hls: z
+    .strictObject({
+      partTargetMs: int(50, 2000)
+        .default(200)
+        .describe("LL-HLS part / DASH chunk target duration; rounded to whole frames (PART-TARGET)"),
+      windowSegments: int(3, 1000).default(12).describe("complete segments kept in the LL-HLS and DASH window"),
+      idleTimeoutMs: int(1000, 3_600_000)
+        .default(30_000)
+        .describe("a stream's CMAF segmenter (LL-HLS and DASH) stops after this long without an HLS or DASH request"),
+      audioSegmentMs: int(500, 20_000).default(2000).describe("segment duration of audio-only streams (video streams cut at keyframes)"),
+    })
+    .prefault({})
+    .describe("LL-HLS"),
+  dash: z
+    .strictObject({
+      targetLatencyMs: int(200, 60_000).default(1500).describe("target latency announced in the MPD's ServiceDescription"),
+    })
+    .prefault({})
+    .describe("low-latency DASH"),
   log: z
     .strictObject({
       level: oneOf(["debug", "info", "warn", "error"] as const, "info", "least severe level logged"),
