@@ -107,7 +107,12 @@ interface Watch {
 /** Waits for playback, lets it settle, then samples the page for WATCH_SEC. */
 async function watch(browser: Browser, query: string, label: string): Promise<Watch> {
   const page = await browser.open(`${origin.base}${PATH}/${query}`);
-  await page.waitForFunction(() => (globalThis as any).spate?.playing === true, undefined, { timeout: 20_000, polling: 100 });
+  try {
+    await page.waitForFunction(() => (globalThis as any).spate?.playing === true, undefined, { timeout: 20_000, polling: 100 });
+  } catch (e) {
+    const state = await readState(page).catch(() => null);
+    throw new Error(`${label} did not start playing in 20 s: ${(e as Error).message}\npage state: ${JSON.stringify(state)}\nbrowser log:\n${browser.logTail()}`);
+  }
   // The first seconds are the catch-up to the target latency; the acceptance is about steady play.
   await sleep(3000);
   const samples: PageState[] = [];
