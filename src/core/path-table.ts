@@ -111,6 +111,11 @@ export class PathTable {
     return stream;
   }
 
+  /** A pull source feeds (or is connecting to feed) this stream. */
+  pulling(stream: Stream): boolean {
+    return this.pulls.has(stream);
+  }
+
   private create(path: string): Stream {
     const stream = new Stream(path, this.opts.ringBytes, this.opts.ringFrames, this.opts.clock);
     stream.coalesceMs = this.opts.coalesceMs ?? 0;

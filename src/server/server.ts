@@ -2,10 +2,16 @@ import pkg from "../../package.json" with { type: "json" };
 import { wallMs } from "../core/errors.ts";
 import { configureLog, log } from "../core/log.ts";
 import { isValidPath, PathTable, type SourceProvider } from "../core/path-table.ts";
+import { failure, preflight } from "../protocols/cmaf/http.ts";
+import { Segmenters } from "../protocols/cmaf/segmenters.ts";
+import { DashEgress, isDashFile, timeResponse } from "../protocols/dash/egress.ts";
+import { HlsEgress, isHlsFile } from "../protocols/hls/egress.ts";
 import { SrtListener } from "../protocols/srt/listener.ts";
 import { RtmpListener } from "../protocols/rtmp/listener.ts";
+import type { Stream } from "../core/stream.ts";
 import { metricsText, sampleRates, streamJson } from "./api.ts";
 import type { Config } from "./config.ts";
+import { handlePlayer } from "./player.ts";
 
 export interface RunningServer {
   ports: { http: number; rtmp: number; rtmps?: number; srt?: number; webrtc?: number };
@@ -49,15 +55,45 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (rtmps) ports.rtmps = rtmps.port;
   ports.srt = srt.port;
 
+  // LL-HLS and DASH: one CMAF segmenter per watched stream, two front ends.
+  const segmenters = new Segmenters({ ...config.hls }, paths);
+  const hls = new HlsEgress(segmenters);
+  const dash = new DashEgress(segmenters, config.dash);
+  const withCmaf = (s: Stream, now: number) => ({ ...streamJson(s, now), cmaf: segmenters.stats(s) });
+
   const json = (body: unknown, status = 200) => Response.json(body, { status, headers: { "cache-control": "no-store" } });
   const notFound = (what: string) => json({ error: `${what} not found` }, 404);
   const streamPath = (url: string) => decodeURIComponent(new URL(url).pathname.slice("/api/v1/streams/".length)).replace(/\/+$/, "");
+
+  /**
+   * `/{stream path}/{file}` for the LL-HLS and DASH files (CMAF_URLS); null for anything else, such
+   * as `/{path}/` (the player page) or an unknown file name (404).
+   */
+  const mediaRoute = (req: Request): Response | Promise<Response> | null => {
+    const url = new URL(req.url);
+    const p = url.pathname;
+    const slash = p.lastIndexOf("/");
+    if (slash <= 1 || slash === p.length - 1) return null;
+    const file = p.slice(slash + 1);
+    const kind = isHlsFile(file) ? hls : isDashFile(file) ? dash : null;
+    if (!kind) return null;
+    if (req.method === "OPTIONS") return preflight(req);
+    if (req.method !== "GET" && req.method !== "HEAD") return failure(req, 405, `${req.method} not allowed`, { allow: "GET, HEAD, OPTIONS" });
+    let path: string;
+    try {
+      path = decodeURIComponent(p.slice(1, slash));
+    } catch {
+      return failure(req, 400, "bad path encoding");
+    }
+    return kind.handle(req, path, file, url);
+  };
 
   const http = Bun.serve({
     hostname: config.http.host,
     port: config.http.port,
     routes: {
       "/healthz": new Response("ok\n"),
+      "/time": (req) => (req.method === "OPTIONS" ? preflight(req) : timeResponse(req)),
       "/metrics": () => new Response(metricsText(paths, startedMs, wallMs()), { headers: { "content-type": "text/plain; version=0.0.4" } }),
       "/api/v1/server": () =>
         json({
@@ -69,15 +105,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
           uptimeMs: Math.round(wallMs() - startedMs),
           streams: paths.streams.size,
           connections: { rtmp: rtmp.sessions.size + (rtmps?.sessions.size ?? 0), srt: srt.connections.size },
+          segmenters: segmenters.count,
+          segmentersStarted: segmenters.started,
+          http: { hls: hls.counts, dash: dash.counts },
         }),
       "/api/v1/streams": () => {
         const now = wallMs();
-        return json({ streams: [...paths.streams.values()].map((s) => streamJson(s, now)) });
+        return json({ streams: [...paths.streams.values()].map((s) => withCmaf(s, now)) });
       },
       "/api/v1/streams/*": {
         GET: (req) => {
           const s = paths.get(streamPath(req.url));
-          return s ? json(streamJson(s, wallMs())) : notFound("stream");
+          return s ? json(withCmaf(s, wallMs())) : notFound("stream");
         },
         DELETE: (req) => {
           const path = streamPath(req.url);
@@ -89,7 +128,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         },
       },
     },
-    fetch: () => notFound("route"),
+    fetch: (req) => mediaRoute(req) ?? handlePlayer(req, (p) => segmenters.resolve(p) !== null) ?? notFound("route"),
     error: (e) => {
       log.error("http handler failed", { error: String(e?.stack ?? e) });
       return json({ error: "internal error" }, 500);
@@ -110,6 +149,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     paths,
     async stop() {
       clearInterval(sampler);
+      segmenters.close();
       rtmp.stop();
       srt.stop();
       rtmps?.stop();

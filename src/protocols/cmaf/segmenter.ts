@@ -83,7 +83,8 @@ export class CmafSegmenter implements Writer {
   private nextMsn: number;
   private sequence: number;
 
-  constructor(stream: Stream, opts: SegmenterOptions) {
+  /** `firstMsn`: the first media sequence number (segmenters.ts keeps names unique across restarts). */
+  constructor(stream: Stream, opts: SegmenterOptions, firstMsn = FIRST_MSN) {
     this.stream = stream;
     this.opts = opts;
     this.timeline = {
@@ -91,7 +92,7 @@ export class CmafSegmenter implements Writer {
       partTargetSec: opts.partTargetMs / 1000,
       targetDurationSec: 1,
       segments: [],
-      nextMsn: FIRST_MSN,
+      nextMsn: firstMsn,
       nextPart: 0,
       availabilityStartMs: 0,
       version: 0,
@@ -116,7 +117,7 @@ export class CmafSegmenter implements Writer {
     this.part = null;
     this.partStart = 0;
     this.partTargetTicks = 0;
-    this.nextMsn = FIRST_MSN;
+    this.nextMsn = firstMsn;
     this.sequence = 1;
     this.setupTracks();
     this.catchUp();
