@@ -73,6 +73,9 @@ export async function launchChromium(opts: LaunchOptions = {}): Promise<Browser>
   const watch = (page: Page) => {
     page.on("console", (m) => log.push(`[${m.type()}] ${m.text()}`));
     page.on("pageerror", (e) => log.push(`[pageerror] ${e.message}`));
+    page.on("response", (r) => {
+      if (r.status() >= 400) log.push(`[http ${r.status()}] ${r.url()}`);
+    });
     page.on("requestfailed", (r) => log.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ""}`));
   };
   context.on("page", watch);
