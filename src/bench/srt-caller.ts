@@ -7,6 +7,7 @@ import type { udp } from "bun";
 import { wallMs } from "../core/errors.ts";
 import { SrtSession, type SrtCloseInfo } from "../protocols/srt/session.ts";
 import { setUdpSocketBuffers } from "../server/socket-buffers.ts";
+import type { SrtMux } from "./srt-mux.ts";
 
 const CALLER_SOCKET_BUFFER_BYTES = 8 << 20;
 
@@ -39,15 +40,24 @@ export class SrtCaller {
   /** The clock reading last fed to the session, in ms. */
   nowMs: number;
   private socket: udp.ConnectedSocket<"uint8array"> | null;
+  /** Instead of a socket of its own: the bench's shared socket and this reader's source address. */
+  private mux: SrtMux | null;
+  private readonly sourceIp: number;
+  private readonly port: number;
+  private readonly address: string;
   private readonly ticker: SrtTicker;
   /** Views of the session's control packet buffer by length (ACKs go out 100 times a second). */
   private controlBuf: Uint8Array | null;
   private readonly controlViews: Map<number, Uint8Array>;
 
-  private constructor(o: SrtCallerOptions, socket: udp.ConnectedSocket<"uint8array">, ticker: SrtTicker) {
+  private constructor(o: SrtCallerOptions, socket: udp.ConnectedSocket<"uint8array"> | null, ticker: SrtTicker, mux: SrtMux | null = null) {
     this.sendErrors = 0;
     this.nowMs = wallMs();
     this.socket = socket;
+    this.mux = mux;
+    this.sourceIp = mux ? mux.allocSource() : -1;
+    this.port = o.port;
+    this.address = o.address;
     this.ticker = ticker;
     this.controlBuf = null;
     this.controlViews = new Map();
@@ -68,6 +78,15 @@ export class SrtCaller {
         o.onClose(info);
       },
     });
+  }
+
+  /** A caller on the bench's shared socket (see SrtMux); sends the first handshake. */
+  static openMuxed(o: SrtCallerOptions, ticker: SrtTicker, mux: SrtMux): SrtCaller {
+    const self = new SrtCaller(o, null, ticker, mux);
+    mux.register(self.session.state.socketId, (buf) => self.onDatagram(buf));
+    ticker.add(self);
+    self.session.connect(nowUs());
+    return self;
   }
 
   /** Opens the socket and sends the first handshake; the session reports the rest. */
@@ -112,6 +131,7 @@ export class SrtCaller {
   }
 
   private send(buf: Uint8Array, len: number): void {
+    if (this.mux) return this.mux.send(buf, len, this.sourceIp, this.port, this.address);
     const s = this.socket;
     if (s === null) return;
     try {
@@ -138,6 +158,8 @@ export class SrtCaller {
 
   private release(): void {
     this.ticker.remove(this);
+    this.mux?.unregister(this.session.state.socketId);
+    this.mux = null;
     const s = this.socket;
     this.socket = null;
     s?.close();

@@ -6,7 +6,8 @@
 import { wallMs } from "../core/errors.ts";
 import type { SrtCloseInfo } from "../protocols/srt/session.ts";
 import { MeasuredViewer, type MeasureWindow } from "./measured-viewer.ts";
-import { SrtCaller, type SrtTicker } from "./srt-caller.ts";
+import { SrtCaller, type SrtCallerOptions, type SrtTicker } from "./srt-caller.ts";
+import type { SrtMuxPool } from "./srt-mux.ts";
 import type { LatencyHistogram } from "./stats.ts";
 import { type StampSink, TsStampScanner } from "./ts-stamp-scanner.ts";
 
@@ -22,6 +23,8 @@ export interface SrtViewerTarget {
   latencyMs: number;
   passphrase?: string;
   setupTimeoutMs: number;
+  /** Shared sockets for the viewers, where the platform has them (else a socket each). */
+  muxes: SrtMuxPool | null;
   ticker: SrtTicker;
   window: MeasureWindow;
   latency: LatencyHistogram;
@@ -44,27 +47,29 @@ export class SrtViewer extends MeasuredViewer implements StampSink {
     const t = this.target;
     this.phase = "connecting";
     this.requestedMs = wallMs();
-    SrtCaller.open(
-      {
-        address: t.address,
-        port: t.port,
-        streamId: t.streamId,
-        latencyMs: t.latencyMs,
-        passphrase: t.passphrase,
-        connectTimeoutMs: t.setupTimeoutMs,
-        sendBufferPackets: VIEWER_SEND_BUFFER_PACKETS,
-        onConnected: () => {
-          if (this.phase === "connecting") this.phase = "playing";
-        },
-        onPayload: (payload, nowMs) => {
-          this.bytes += payload.length;
-          this.arrivalMs = nowMs;
-          this.scanner.push(payload);
-        },
-        onClose: (info) => this.onClose(info),
+    const opts: SrtCallerOptions = {
+      address: t.address,
+      port: t.port,
+      streamId: t.streamId,
+      latencyMs: t.latencyMs,
+      passphrase: t.passphrase,
+      connectTimeoutMs: t.setupTimeoutMs,
+      sendBufferPackets: VIEWER_SEND_BUFFER_PACKETS,
+      onConnected: () => {
+        if (this.phase === "connecting") this.phase = "playing";
       },
-      t.ticker,
-    ).then(
+      onPayload: (payload, nowMs) => {
+        this.bytes += payload.length;
+        this.arrivalMs = nowMs;
+        this.scanner.push(payload);
+      },
+      onClose: (info) => this.onClose(info),
+    };
+    if (t.muxes) {
+      this.caller = SrtCaller.openMuxed(opts, t.ticker, t.muxes.next());
+      return;
+    }
+    SrtCaller.open(opts, t.ticker).then(
       (caller) => {
         this.caller = caller;
         if (this.stopped) caller.close(); // the run ended while the socket opened

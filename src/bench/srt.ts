@@ -15,6 +15,7 @@ import type { BenchReport } from "./report.ts";
 import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type Measured } from "./run.ts";
 import { SrtTicker } from "./srt-caller.ts";
 import { SrtMediaSink } from "./srt-publisher.ts";
+import { SrtMux, SrtMuxPool } from "./srt-mux.ts";
 import { SrtViewer } from "./srt-viewer.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
@@ -39,6 +40,8 @@ export interface SrtBenchOptions {
   warmupMs?: number;
   drainMs?: number;
   setupTimeoutMs?: number;
+  /** Readers on one shared socket (Linux, a server on 127.x); false gives each its own socket. */
+  sharedSocket?: boolean;
   progress?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -113,7 +116,9 @@ export async function runSrtBench(o: SrtBenchOptions): Promise<BenchReport> {
     throw new BenchError(`cannot publish to srt://${target.hostname}:${target.port} as publish:${target.path}: ${(e as Error).message}`);
   }
   const publisher = new BenchPublisher(sink, stream, window);
-  const viewerTarget = { ...common, setupTimeoutMs, streamId: `read:${target.path}`, ticker, window, latency };
+  // Readers share one socket (each from its own 127.0.0.x) when the server is on this machine.
+  const muxes = SrtMux.usable(address) && o.sharedSocket !== false ? await SrtMuxPool.open(o.viewers) : null;
+  const viewerTarget = { ...common, setupTimeoutMs, streamId: `read:${target.path}`, ticker, window, latency, muxes };
   const viewers: SrtViewer[] = [];
   for (let i = 0; i < o.viewers; i++) viewers.push(new SrtViewer(viewerTarget));
   const negotiated = sink.caller.session.state;
@@ -139,6 +144,7 @@ export async function runSrtBench(o: SrtBenchOptions): Promise<BenchReport> {
     publisher.stop();
     for (const v of viewers) v.stop();
     sink.close();
+    muxes?.close();
   }
   for (const v of viewers) v.sync();
   const settings = { viewers: o.viewers, stalled: 0, durationS: o.durationS, bitrateMbps: o.bitrateMbps, fps: o.fps, gopS: o.gopS, rampMs: o.rampMs, warmupMs };

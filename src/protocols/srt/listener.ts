@@ -8,7 +8,7 @@ import { TsIngest } from "./ingest.ts";
 import { SrtSession } from "./session.ts";
 import type { SrtAcceptResult } from "./session-handshake.ts";
 import { parseStreamId } from "./stream-id.ts";
-import { setUdpSocketBuffers } from "../../server/socket-buffers.ts";
+import { findUdpSocketFd, setUdpSocketBuffers } from "../../server/socket-buffers.ts";
 import { HS_INDUCTION, REJX_BAD_REQUEST, REJX_CONFLICT, REJX_NOTFOUND } from "./wire/constants.ts";
 
 export interface SrtListenerOptions {
@@ -23,6 +23,8 @@ export interface SrtListenerOptions {
   pull: Record<string, string>;
   /** Kernel buffers of the one UDP socket (0: the OS default). */
   socketBufferBytes?: number;
+  /** Send runs of datagrams with UDP GSO where the OS has it (default true). */
+  gso?: boolean;
 }
 
 /** Monotonic µs, comparable across processes (sessions may move with an upgrade). */
@@ -91,6 +93,7 @@ export class SrtListener implements SourceProvider {
       if (typeof r === "string") this.log.warn("kept the default UDP buffers", { reason: r });
       else this.log.debug("UDP buffers", { receive: r.rcvBytes, send: r.sndBytes });
     }
+    if (this.opts.gso !== false) this.batch.useGso(findUdpSocketFd(this.socket.port));
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
