@@ -33,6 +33,8 @@ export class HlsRequestCounts {
   playlists = 0;
   parts = 0;
   inits = 0;
+  /** Hinted parts answered 404 (the segment was cut before them): the part is fetched from the next playlist. */
+  hintsGone = 0;
   /** Non-2xx answers and failed requests (inside the window). */
   errors = 0;
   /** Status or error text -> count (whole run). */
@@ -55,7 +57,18 @@ export interface PlaylistState {
   nextPart: number;
   /** EXT-X-PRELOAD-HINT TYPE=PART URI, or null. */
   hint: string | null;
+  /** Every EXT-X-PART listed, oldest first. */
+  parts: PartRef[];
 }
+
+export interface PartRef {
+  msn: number;
+  index: number;
+  uri: string;
+}
+
+/** Is part (msn, index) after `last` (null: nothing received yet)? */
+const isAfter = (msn: number, index: number, last: PartRef | null) => last === null || msn > last.msn || (msn === last.msn && index > last.index);
 
 const attr = (line: string, name: string) => new RegExp(`[:,]${name}="([^"]*)"`).exec(line)?.[1] ?? null;
 
@@ -66,19 +79,24 @@ export function parseMediaPlaylist(text: string): PlaylistState {
   let trailingParts = 0;
   let map: string | null = null;
   let hint: string | null = null;
+  const parts: PartRef[] = [];
   for (const raw of text.split("\n")) {
     const line = raw.trim();
     if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) mediaSequence = Number(line.slice(22));
     else if (line.startsWith("#EXT-X-MAP:")) map = attr(line, "URI");
     else if (line.startsWith("#EXT-X-SKIP:")) segments += Number(/SKIPPED-SEGMENTS=(\d+)/.exec(line)?.[1] ?? 0);
-    else if (line.startsWith("#EXT-X-PART:")) trailingParts++;
+    else if (line.startsWith("#EXT-X-PART:")) {
+      const uri = attr(line, "URI");
+      if (uri !== null) parts.push({ msn: mediaSequence + segments, index: trailingParts, uri });
+      trailingParts++;
+    }
     else if (line.startsWith("#EXT-X-PRELOAD-HINT:") && /TYPE=PART/.test(line)) hint = attr(line, "URI");
     else if (line.startsWith("#EXTINF:")) {
       segments++;
       trailingParts = 0;
     }
   }
-  return { mediaSequence, map, nextMsn: mediaSequence + segments, nextPart: trailingParts, hint };
+  return { mediaSequence, map, nextMsn: mediaSequence + segments, nextPart: trailingParts, hint, parts };
 }
 
 export class HlsViewer extends MeasuredViewer {
@@ -128,6 +146,8 @@ export class HlsViewer extends MeasuredViewer {
       first = await this.playlist(null, t.setupTimeoutMs);
     }
     let pl = first;
+    /** The newest part received. */
+    let last: PartRef | null = null;
     if (pl.map) await this.get(new URL(pl.map, t.playlistUrl).href, "init", t.setupTimeoutMs);
     if (this.phase === "connecting") this.phase = "playing";
     while (!this.stopped) {
@@ -137,12 +157,22 @@ export class HlsViewer extends MeasuredViewer {
         pl = (await this.playlist(null, t.requestTimeoutMs)) ?? pl;
         continue;
       }
-      const [, next] = await Promise.all([
-        this.get(new URL(pl.hint, t.playlistUrl).href, "part", t.requestTimeoutMs),
+      const hinted: PartRef = { msn: pl.nextMsn, index: pl.nextPart, uri: pl.hint };
+      const [got, next] = await Promise.all([
+        this.get(new URL(hinted.uri, t.playlistUrl).href, "hint", t.requestTimeoutMs),
         this.playlist(pl, t.requestTimeoutMs),
       ]);
-      if (next) pl = next;
-      else {
+      if (got) last = hinted;
+      if (next) {
+        pl = next;
+        // Parts the hint did not bring: the hinted one never came (its segment was cut at a
+        // keyframe, and the next segment's first part took its place), or we fell behind.
+        for (const p of pl.parts) {
+          if (this.stopped || !isAfter(p.msn, p.index, last)) continue;
+          if (last === null && p !== pl.parts.at(-1)) continue; // join at the newest part
+          if (await this.get(new URL(p.uri, t.playlistUrl).href, "part", t.requestTimeoutMs)) last = p;
+        }
+      } else {
         // Too far ahead or behind, or an error: start over from the current playlist.
         await sleep(RETRY_MS);
         pl = (await this.playlist(null, t.requestTimeoutMs)) ?? pl;
@@ -165,7 +195,7 @@ export class HlsViewer extends MeasuredViewer {
   }
 
   /** GET, counted; the body, or null after counting the failure. */
-  private async get(url: string, kind: "playlist" | "part" | "init", timeoutMs: number): Promise<Uint8Array | null> {
+  private async get(url: string, kind: "playlist" | "part" | "hint" | "init", timeoutMs: number): Promise<Uint8Array | null> {
     const counts = this.target.counts;
     let reason: string;
     try {
@@ -177,15 +207,20 @@ export class HlsViewer extends MeasuredViewer {
         this.failingSinceMs = NaN;
         if (this.window.contains(now)) {
           if (kind === "playlist") counts.playlists++;
-          else if (kind === "part") counts.parts++;
+          else if (kind === "part" || kind === "hint") counts.parts++;
           else counts.inits++;
         }
-        if (kind === "part") {
+        if (kind === "part" || kind === "hint") {
           this.arrivalMs = now;
           this.scanner.scan(body);
           this.sync();
         }
         return body;
+      }
+      // §6.2.6: a hinted part that never materialises is a 404; expected once per segment.
+      if (kind === "hint" && res.status === 404) {
+        if (this.window.contains(now)) counts.hintsGone++;
+        return null;
       }
       reason = `${kind} ${res.status}`;
     } catch (e) {

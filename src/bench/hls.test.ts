@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseHlsUrl } from "./hls.ts";
+import { startSpate } from "../../test/helpers/server.ts";
+import { hlsReportText, parseHlsUrl, runHlsBench } from "./hls.ts";
 import { parseMediaPlaylist } from "./hls-viewer.ts";
 
 const TESTDATA = join(import.meta.dir, "../protocols/hls/wire/testdata");
@@ -35,4 +36,36 @@ describe("parseHlsUrl", () => {
   test("refuses what is not a stream URL", () => {
     for (const url of ["rtmp://h/live/x", "http://h:8080/", "http://h/live/x/other.m3u8", "nope"]) expect(() => parseHlsUrl(url)).toThrow();
   });
+});
+
+describe("runHlsBench against spate serve", () => {
+  test("5 LL-HLS clients for 4 s: every frame, no stall, parts within a part's time of live", async () => {
+    const spate = await startSpate();
+    try {
+      const r = await runHlsBench({
+        url: spate.httpUrl("live/bench/"),
+        publishUrl: spate.rtmpUrl("live/bench"),
+        viewers: 5,
+        durationS: 4,
+        bitrateMbps: 1,
+        fps: 25,
+        gopS: 1,
+        rampMs: 200,
+        warmupMs: 3000,
+        pid: spate.pid,
+      });
+      const text = hlsReportText(r);
+      expect(r.viewers.connected, text).toBe(5);
+      expect(r.frames.lost, text).toBe(0);
+      expect(r.frames.received, text).toBeGreaterThan(4 * 25 * 5 * 0.9);
+      expect(r.stalls.count, text).toBe(0);
+      // A frame waits at most for its part to fill (~200 ms) plus the request.
+      expect(r.latencyMs.p50, text).toBeLessThan(400);
+      expect(r.hls.partsPerSec, text).toBeGreaterThan(5 * 4);
+      expect(r.hls.errorsPerSec, text).toBe(0);
+      expect(text).toContain("playlist reloads/s");
+    } finally {
+      await spate.stop();
+    }
+  }, 30_000);
 });

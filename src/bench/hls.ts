@@ -54,6 +54,8 @@ export interface HlsSection {
   partsPerSec: number;
   requestsPerSec: number;
   errorsPerSec: number;
+  /** Hinted parts answered 404 because their segment was cut first (then fetched by name), per second. */
+  hintsGonePerSec: number;
   /** Mean time a blocking playlist reload waited for its part (ms). */
   meanReloadWaitMs: number;
   errors: { reason: string; count: number }[];
@@ -132,6 +134,7 @@ function hlsSection(c: HlsRequestCounts, windowS: number): HlsSection {
     partsPerSec: rate(c.parts),
     requestsPerSec: rate(c.playlists + c.parts + c.inits),
     errorsPerSec: rate(c.errors),
+    hintsGonePerSec: rate(c.hintsGone),
     meanReloadWaitMs: c.playlists > 0 ? c.playlistWaitMs / c.playlists : NaN,
     errors: [...c.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
   };
@@ -143,7 +146,7 @@ export function hlsReportText(r: HlsBenchReport): string {
   const n = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "-");
   const lines = [
     reportText(r),
-    `  ${"requests".padEnd(11)} ${n(h.requestsPerSec)}/s: ${n(h.playlistsPerSec)} playlist reloads/s, ${n(h.partsPerSec)} parts/s, ${n(h.errorsPerSec, 2)} errors/s; a blocking reload waited ${n(h.meanReloadWaitMs)} ms on average`,
+    `  ${"requests".padEnd(11)} ${n(h.requestsPerSec)}/s: ${n(h.playlistsPerSec)} playlist reloads/s, ${n(h.partsPerSec)} parts/s, ${n(h.errorsPerSec, 2)} errors/s, ${n(h.hintsGonePerSec, 2)} hinted parts gone/s; a blocking reload waited ${n(h.meanReloadWaitMs)} ms on average`,
     `  ${"latency".padEnd(11)} is a part's arrival minus its frames' send time: it includes filling the part, not a player's hold-back`,
   ];
   for (const e of h.errors.slice(0, 5)) lines.push(`  ${"http".padEnd(11)} ${e.count} x ${e.reason}`);
