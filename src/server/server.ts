@@ -91,6 +91,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const http = Bun.serve({
     hostname: config.http.host,
     port: config.http.port,
+    // LL-HLS blocking requests wait up to three target durations with no byte on the socket.
+    idleTimeout: 120,
     routes: {
       "/healthz": new Response("ok\n"),
       "/time": (req) => (req.method === "OPTIONS" ? preflight(req) : timeResponse(req)),
