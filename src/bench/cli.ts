@@ -8,19 +8,25 @@ import { type BenchReport, reportJson, reportText } from "./report.ts";
 import { parseRtmpUrl, runRtmpBench } from "./rtmp.ts";
 import { BenchError } from "./run.ts";
 import { DEFAULT_SRT_LATENCY_MS, parseSrtUrl, runSrtBench } from "./srt.ts";
+import { type HlsBenchReport, hlsReportText, parseHlsUrl, runHlsBench } from "./hls.ts";
 
 const USAGE = `spate bench: load generator and latency profiler
 
 Usage:
   spate bench rtmp --url URL --viewers N --duration S [flags]
   spate bench srt --url URL --viewers N --duration S [flags]
+  spate bench hls --url URL --viewers N --duration S [flags]
 
 Modes:
   rtmp    one publisher sends a synthetic 1280x720 H.264 + AAC stream to URL, N viewers play it
           back; every video frame carries its send time and a sequence number, so each viewer
           measures latency, loss, stalls and join time
   srt     the same stream as MPEG-TS over SRT: one caller publishes it with stream id
-          publish:PATH, N callers read it with read:PATH (one UDP socket each)
+          publish:PATH, N callers read it with read:PATH (against a server on 127.x, the
+          readers share a few UDP sockets, each reader from its own 127.0.0.x address)
+  hls     the stream is published over RTMP; N LL-HLS clients each keep a blocking playlist
+          reload and a request for the hinted part in flight, as a low-latency player does, and
+          read the stamps out of the parts: latency behind live, request rates
 
 Flags (rtmp):
   --url URL         rtmp://host:port/app/key to publish to and play from (required)
@@ -46,6 +52,11 @@ above, and
                     server's is used (default ${DEFAULT_SRT_LATENCY_MS})
   --passphrase P    encrypt (AES-128) with this passphrase, 10 to 79 characters
 
+Flags (hls): --viewers, --duration, --pid, --bitrate, --fps, --gop, --ramp-ms and --json as
+above, and
+  --url URL         the stream's LL-HLS URL: http://host:8080/PATH/ (or .../index.m3u8)
+  --publish URL     where the synthetic stream is published (default rtmp://HOST:1935/PATH)
+
 SRT hands a payload to the reader at its play time: send time + the SRT latency. The latency
 reported in srt mode is that hand-out time minus the stamped send time, as is: it includes the SRT
 latency of both hops (publisher → server and server → viewer) and the server's demuxing (a video
@@ -62,7 +73,8 @@ core. Progress goes to stderr, the report to stdout. Ctrl-C ends the window earl
 Examples:
   spate serve &
   spate bench rtmp --url rtmp://127.0.0.1:1935/live/bench --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")
-  spate bench srt --url "srt://127.0.0.1:9000?streamid=publish:live/bench" --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")`;
+  spate bench srt --url "srt://127.0.0.1:9000?streamid=publish:live/bench" --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")
+  spate bench hls --url http://127.0.0.1:8080/live/bench/ --viewers 1000 --duration 20 --pid $(pgrep -f "spate serve")`;
 
 /** Usage errors: exit code 2. */
 export class UsageError extends Error {}
@@ -100,6 +112,19 @@ const SRT_FLAGS: Record<string, FlagSpec> = {
   "ramp-ms": RTMP_FLAGS["ramp-ms"]!,
   "latency-ms": { kind: "integer", min: 0, max: 60_000 },
   passphrase: { kind: "string" },
+  json: { kind: "boolean" },
+};
+
+const HLS_FLAGS: Record<string, FlagSpec> = {
+  url: { kind: "string" },
+  publish: { kind: "string" },
+  viewers: RTMP_FLAGS.viewers!,
+  duration: RTMP_FLAGS.duration!,
+  pid: RTMP_FLAGS.pid!,
+  bitrate: RTMP_FLAGS.bitrate!,
+  fps: RTMP_FLAGS.fps!,
+  gop: RTMP_FLAGS.gop!,
+  "ramp-ms": RTMP_FLAGS["ramp-ms"]!,
   json: { kind: "boolean" },
 };
 
@@ -172,10 +197,12 @@ export async function runBench(argv: string[], io: BenchIo = PROCESS_IO): Promis
         return await benchRtmp(rest, io);
       case "srt":
         return await benchSrt(rest, io);
+      case "hls":
+        return await benchHls(rest, io);
       case undefined:
         throw new UsageError("missing mode");
       default:
-        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp, srt)`);
+        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp, srt, hls)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -232,8 +259,25 @@ async function benchSrt(argv: string[], io: BenchIo): Promise<number> {
   return run("srt", f, io, (progress, signal) => runSrtBench({ ...streamFlags(f), path, latencyMs, passphrase, progress, signal }));
 }
 
+async function benchHls(argv: string[], io: BenchIo): Promise<number> {
+  const f = commonFlags(argv, HLS_FLAGS);
+  try {
+    parseHlsUrl(f.url as string);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const publishUrl = f.publish as string | undefined;
+  return run("hls", f, io, (progress, signal) => runHlsBench({ ...streamFlags(f), publishUrl, progress, signal }), (r) => hlsReportText(r as HlsBenchReport));
+}
+
 /** Runs a mode with Ctrl-C ending the window early; prints the report (also with a BenchError that has one). */
-async function run(mode: string, f: ParsedFlags, io: BenchIo, bench: (progress: (line: string) => void, signal: AbortSignal) => Promise<BenchReport>): Promise<number> {
+async function run(
+  mode: string,
+  f: ParsedFlags,
+  io: BenchIo,
+  bench: (progress: (line: string) => void, signal: AbortSignal) => Promise<BenchReport>,
+  text: (r: BenchReport) => string = reportText,
+): Promise<number> {
   const abort = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -242,7 +286,7 @@ async function run(mode: string, f: ParsedFlags, io: BenchIo, bench: (progress: 
     abort.abort();
   };
   process.on("SIGINT", onSigint);
-  const print = (r: BenchReport) => io.out((f.json ? reportJson(r) : reportText(r)) + "\n");
+  const print = (r: BenchReport) => io.out((f.json ? reportJson(r) : text(r)) + "\n");
   try {
     print(await bench((line) => io.err(`bench: ${line}\n`), abort.signal));
     return 0;
