@@ -218,3 +218,71 @@ describe("CmafSegmenter", () => {
     expect(seg.restarts).toBe(1);
   });
 });
+
+/** xorshift32: the same "random" streams on every run. */
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x1_0000_0000;
+  };
+}
+
+describe("CmafSegmenter on irregular streams", () => {
+  const FPS = [24, 25, 30_000 / 1001, 30, 50, 60];
+  for (let seed = 1; seed <= 24; seed++) {
+    test(`seed ${seed}: parts within PART-TARGET, tfdt never overlapping (continuous without gaps), dts ≥ 0`, () => {
+      const rand = rng(seed);
+      const fps = FPS[seed % FPS.length]!;
+      const gaps = seed % 3 === 0; // dropped frames and audio holes
+      const bframes = seed % 2 === 0;
+      const s = makeStream();
+      const seg = s.stream.writer("cmaf", (st) => new CmafSegmenter(st, { ...OPTS, windowSegments: 1000 }));
+      const frameMs = 1000 / fps;
+      const audioLeadMs = Math.round(rand() * 200 - 100); // audio interleaved ahead of or behind video
+      let audioN = 0;
+      let sinceKey = 0;
+      for (let i = 0; i < 600; i++) {
+        if (gaps && rand() < 0.03) continue;
+        const ms = Math.round(i * frameMs + (rand() < 0.5 ? 0 : 1)); // millisecond stamps, jittered
+        const key = sinceKey === 0 || (sinceKey > 10 && rand() < 0.04);
+        sinceKey = key ? 1 : sinceKey + 1;
+        const dts = ms * 90;
+        s.stream.push(new Uint8Array(50), s.tracks.video!, dts, bframes && !key ? dts + 2 * Math.round(frameMs * 90) : dts, key);
+        for (;;) {
+          const ams = Math.round((audioN * 1024 * 1000) / 44_100);
+          if (ams > ms + audioLeadMs) break;
+          audioN++;
+          if (gaps && rand() < 0.02) continue;
+          s.stream.push(new Uint8Array(10), s.tracks.audio!, Math.round((ams * 44_100) / 1000), Math.round((ams * 44_100) / 1000), true);
+        }
+        s.stream.flush();
+      }
+      const tl = seg.timeline;
+      const ends = new Map<number, number>();
+      let parts = 0;
+      for (const x of tl.segments) {
+        for (const p of x.parts) {
+          if (!p.complete) continue;
+          parts++;
+          expect(p.durationSec).toBeLessThanOrEqual(tl.partTargetSec + 1e-9);
+          for (const f of fragments(p.bytes)) {
+            expect(f.tfdt).toBeGreaterThanOrEqual(0);
+            const end = ends.get(f.trackId);
+            if (end !== undefined) {
+              if (gaps) expect(f.tfdt).toBeGreaterThanOrEqual(end);
+              else expect({ track: f.trackId, tfdt: f.tfdt }).toEqual({ track: f.trackId, tfdt: end });
+            }
+            ends.set(f.trackId, f.tfdt + f.durations.reduce((a, b) => a + b, 0));
+          }
+        }
+      }
+      expect(parts).toBeGreaterThan((0.8 * 600 * frameMs) / 1000 / tl.partTargetSec);
+      if (!gaps) checkPartDurations(tl);
+    });
+  }
+});
