@@ -97,15 +97,3 @@ export function decimal(s: string): number {
   return n;
 }
 
-/** Chunks joined into one new buffer (a whole segment, served many times). */
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}

@@ -13,8 +13,9 @@
  * for the segment after the newest one (a player whose clock runs a little ahead) waits for it to
  * start, at most a target duration.
  */
+import { concatBytes } from "../../core/bytes.ts";
 import { wallMs } from "../../core/errors.ts";
-import { CACHE_FINISHED, CACHE_LIVE, CACHE_NONE, concat, CONTENT_TYPE, decimal, failure, respond, START_TIMEOUT_MS, waitFor } from "../cmaf/http.ts";
+import { CACHE_FINISHED, CACHE_LIVE, CACHE_NONE, CONTENT_TYPE, decimal, failure, respond, START_TIMEOUT_MS, waitFor } from "../cmaf/http.ts";
 import type { CmafSegment } from "../cmaf/model.ts";
 import type { CmafSegmenter } from "../cmaf/segmenter.ts";
 import type { Segmenters } from "../cmaf/segmenters.ts";
@@ -87,7 +88,7 @@ export class DashEgress {
     if (s.complete) {
       let per = this.trackBytes.get(s);
       if (!per) this.trackBytes.set(s, (per = []));
-      const bytes = (per[track] ??= concat(s.parts.map((p) => p.bytes.subarray(p.trackOffset[track]!, p.trackOffset[track]! + p.trackLength[track]!))));
+      const bytes = (per[track] ??= concatBytes(s.parts.map((p) => p.bytes.subarray(p.trackOffset[track]!, p.trackOffset[track]! + p.trackLength[track]!))));
       this.counts.segment++;
       return respond(req, bytes, CONTENT_TYPE.media, CACHE_FINISHED);
     }

@@ -14,8 +14,9 @@
  * unknown path or a part/segment outside the window, 503 when a blocking request times out
  * (three target durations, §6.2.5.2) or the stream has nothing to show yet.
  */
+import { concatBytes } from "../../core/bytes.ts";
 import type { CmafSegment } from "../cmaf/model.ts";
-import { CACHE_FINISHED, CACHE_LIVE, concat, CONTENT_TYPE, decimal, failure, respond, START_TIMEOUT_MS, waitFor } from "../cmaf/http.ts";
+import { CACHE_FINISHED, CACHE_LIVE, CONTENT_TYPE, decimal, failure, respond, START_TIMEOUT_MS, waitFor } from "../cmaf/http.ts";
 import type { CmafSegmenter } from "../cmaf/segmenter.ts";
 import type { Segmenters } from "../cmaf/segmenters.ts";
 import { blockingDecision, blockingTimeoutMs, partRequestDecision } from "./wire/blocking.ts";
@@ -128,7 +129,7 @@ export class HlsEgress {
     if (!s) return failure(req, 404, `segment ${msn} is not in the window`);
     let bytes = this.segmentBytes.get(s);
     if (!bytes) {
-      bytes = concat(s.parts.map((p) => p.bytes));
+      bytes = concatBytes(s.parts.map((p) => p.bytes));
       this.segmentBytes.set(s, bytes);
     }
     this.counts.segment++;
