@@ -175,6 +175,40 @@ describe("LL-HLS", () => {
     expect((await getText(spate, `${BASE}/stream.m3u8`)).status).toBe(200);
   }, 30_000);
 
+  test("1 client and 1,000 clients cost the segmenter the same: one mux per part, one playlist render per version", async () => {
+    // Work counted, not timed: fragments muxed and playlists rendered per part produced, while
+    // every client does a blocking reload for each next part (as hls.js does).
+    const run = async (clients: number, rounds = 5) => {
+      const a = await cmafStats();
+      for (let k = 0; k < rounds; k++) {
+        const { hint } = await mediaPlaylist(spate, BASE);
+        const req = `GET ${BASE}/stream.m3u8?_HLS_msn=${hint.msn}&_HLS_part=${hint.part} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+        const answers = await Promise.all(Array.from({ length: clients }, () => rawRequest(spate.ports.http, req)));
+        expect(answers.every((x) => x.status === "200")).toBe(true);
+      }
+      const b = await cmafStats();
+      const parts = b.partsProduced - a.partsProduced;
+      return {
+        clients,
+        parts,
+        fragmentsPerPart: (b.fragmentsMuxed - a.fragmentsMuxed) / parts,
+        rendersPerPart: (b.playlistRenders - a.playlistRenders) / parts,
+        kbPerPart: (b.bytesMuxed - a.bytesMuxed) / parts / 1000,
+      };
+    };
+    await waitSegments(spate, BASE, 1); // a running segmenter (this test may run alone)
+    const one = await run(1);
+    const many = await run(1000);
+    console.log(`segmenter work per part: ${JSON.stringify(one)} vs ${JSON.stringify(many)}`);
+    expect(one.parts).toBeGreaterThanOrEqual(5);
+    expect(many.parts).toBeGreaterThanOrEqual(5);
+    expect(one.fragmentsPerPart).toBe(2); // video + audio, once each
+    expect(many.fragmentsPerPart).toBe(2);
+    // one render per new version for the plain playlist; the rounds' own first fetch can add one
+    expect(many.rendersPerPart).toBeLessThanOrEqual(one.rendersPerPart + 0.5);
+    expect(many.rendersPerPart).toBeLessThanOrEqual(2);
+  }, 60_000);
+
   test("bad or too-far directives get 400 and the server keeps serving", async () => {
     const { hint } = await mediaPlaylist(spate, BASE);
     const bad = [

@@ -64,6 +64,11 @@ export class CmafSegmenter implements Writer {
   // Counters for the API.
   partsProduced: number;
   segmentsProduced: number;
+  /** moof+mdat fragments written, and their bytes: the muxing work, whatever the number of clients. */
+  fragmentsMuxed: number;
+  bytesMuxed: number;
+  /** Playlists rendered by the LL-HLS front end (once per timeline version and variant). */
+  playlistRenders: number;
   droppedSamples: number;
   restarts: number;
   /** Wall-clock ms when the newest part was completed. */
@@ -105,6 +110,9 @@ export class CmafSegmenter implements Writer {
     this.onClose = null;
     this.partsProduced = 0;
     this.segmentsProduced = 0;
+    this.fragmentsMuxed = 0;
+    this.bytesMuxed = 0;
+    this.playlistRenders = 0;
     this.droppedSamples = 0;
     this.restarts = 0;
     this.newestPartMs = 0;
@@ -295,6 +303,8 @@ export class CmafSegmenter implements Writer {
       part.trackLength[i] = sizes[i]!;
       if (sizes[i] === 0) continue;
       off += lane.muxer.encodeTo(bytes, off);
+      this.fragmentsMuxed++;
+      this.bytesMuxed += sizes[i]!;
       lane.end = lane.last + lane.lastDuration;
       lane.segmentBytes += sizes[i]!;
       seg.duration[i] = lane.end - seg.startTime[i]!;

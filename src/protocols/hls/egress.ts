@@ -60,7 +60,10 @@ export class HlsEgress {
     if (file === "stream.m3u8") return this.mediaPlaylist(req, seg, query!);
     if (file === "index.m3u8") {
       this.counts.playlist++;
-      return respond(req, this.cache(seg).multivariant(seg.timeline), CONTENT_TYPE.playlist, CACHE_LIVE);
+      const c = this.cache(seg);
+      const body = c.multivariant(seg.timeline);
+      seg.playlistRenders = c.renders;
+      return respond(req, body, CONTENT_TYPE.playlist, CACHE_LIVE);
     }
     if (file === "init.mp4") return respond(req, seg.init, CONTENT_TYPE.init, CACHE_LIVE);
     let m = PART_RE.exec(file);
@@ -94,7 +97,10 @@ export class HlsEgress {
       }
     }
     this.counts.playlist++;
-    return respond(req, this.cache(seg).media(tl, q.skip), CONTENT_TYPE.playlist, CACHE_LIVE);
+    const c = this.cache(seg);
+    const body = c.media(tl, q.skip);
+    seg.playlistRenders = c.renders;
+    return respond(req, body, CONTENT_TYPE.playlist, CACHE_LIVE);
   }
 
   private async part(req: Request, seg: CmafSegmenter, msn: number, index: number): Promise<Response> {
