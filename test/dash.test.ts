@@ -39,7 +39,7 @@ describe("low-latency DASH", () => {
     expect(mpd).toContain('type="dynamic"');
     expect(mpd).toContain('availabilityTimeComplete="false"');
     expect(mpd).toMatch(/availabilityTimeOffset="0\.\d+"/);
-    expect(mpd).toContain('<Latency referenceId="0" target="1500"');
+    expect(mpd).toContain('<Latency referenceId="0" target="1100"');
     expect(mpd).toContain('media="chunk-$RepresentationID$-$Number$.m4s"');
     expect(mpd).toMatch(/<Representation id="1" codecs="avc1\.[0-9a-f]{6}"/);
     expect(mpd).toMatch(/<Representation id="2" codecs="mp4a\.40\.2"/);

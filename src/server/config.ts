@@ -124,7 +124,7 @@ export const ConfigSchema = z.strictObject({
     .describe("LL-HLS"),
   dash: z
     .strictObject({
-      targetLatencyMs: int(200, 60_000).default(1500).describe("target latency announced in the MPD's ServiceDescription"),
+      targetLatencyMs: int(200, 60_000).default(1100).describe("target latency announced in the MPD's ServiceDescription"),
     })
     .prefault({})
     .describe("low-latency DASH"),
