@@ -22,7 +22,13 @@ export type SdpErrorCode =
   | "bad-setup"
   /** Two sections with one mid, or a section with none (RFC 8843 §7.2.1, JSEP §5.2.1). */
   | "bad-mid"
-  /** Every audio/video section was refused; the message says why for each. */
+  /** A section in the wrong direction (a WHIP client must send, a WHEP viewer receive). */
+  | "bad-direction"
+  /** A section without a=rtcp-mux (RFC 8843 §9.3 / RFC 5761). */
+  | "no-rtcp-mux"
+  /** A section not UDP/TLS/RTP/SAVPF (e.g. a data channel, plain RTP/AVP). */
+  | "bad-protocol"
+  /** No payload type we can carry (WHIP) or none matching the stream's codec (WHEP). */
   | "no-codec";
 
 export class SdpError extends ProtocolError {
