@@ -13,8 +13,8 @@
 import { assert } from "../../../core/errors.ts";
 import { srtpCrypto } from "./backend.ts";
 import { GCM_IV_BYTES, tagsEqual, type CtrCipher, type GcmCipher, type HmacSha1, type SrtpCrypto } from "./crypto.ts";
-import { deriveSessionKey } from "./kdf.ts";
-import { LABEL_RTCP_AUTH, LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT, LABEL_RTP_AUTH, LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT, srtpProfile, type SrtpProfile } from "./profile.ts";
+import { deriveSrtpKeys, type SrtpKeys, type SrtpSessionKeys } from "./kdf.ts";
+import { srtpProfile, type SrtpProfile } from "./profile.ts";
 import { ReplayWindow } from "./replay-window.ts";
 import { RolloverCounter } from "./rollover.ts";
 
@@ -64,10 +64,16 @@ export interface SrtcpStreamRecord {
   replayLo: number;
   replayHi: number;
 }
+/** Session keys as hex. */
+export interface SrtpKeysRecord {
+  key: string;
+  salt: string;
+  authKey: string;
+}
 export interface SrtpContextRecord {
   profile: number;
-  masterKey: string;
-  masterSalt: string;
+  rtpKeys: SrtpKeysRecord;
+  rtcpKeys: SrtpKeysRecord;
   rtp: SrtpStreamRecord[];
   rtcp: SrtcpStreamRecord[];
 }
@@ -84,26 +90,26 @@ class RtpStream {
 class RtcpStream {
   nextIndex: number;
   readonly replay: ReplayWindow;
-  constructor(nextIndex = 0, replay = new ReplayWindow()) {
+  /** libsrtp (so every browser) and werift send index 1 first; RFC 3711 §3.4 leaves it open. */
+  constructor(nextIndex = 1, replay = new ReplayWindow()) {
     this.nextIndex = nextIndex;
     this.replay = replay;
   }
 }
 
-/** Session keys of one kind of packet (RTP or RTCP). */
-class SessionKeys {
+/** The ciphers of one kind of packet (RTP or RTCP). */
+class SessionCiphers {
   readonly gcm: GcmCipher | null;
   readonly ctr: CtrCipher | null;
   readonly auth: HmacSha1 | null;
-  /** 12 bytes (GCM) or 14 (AES-CM). */
   readonly salt: Uint8Array;
 
-  constructor(profile: SrtpProfile, crypto: SrtpCrypto, masterKey: Uint8Array, masterSalt: Uint8Array, labels: readonly [number, number, number]) {
-    const key = deriveSessionKey(masterKey, masterSalt, labels[0], profile.keyBytes);
-    this.salt = deriveSessionKey(masterKey, masterSalt, labels[2], profile.saltBytes);
-    this.gcm = profile.aead ? crypto.gcm(key) : null;
-    this.ctr = profile.aead ? null : crypto.ctr(key);
-    this.auth = profile.aead ? null : crypto.hmacSha1(deriveSessionKey(masterKey, masterSalt, labels[1], profile.authKeyBytes));
+  constructor(profile: SrtpProfile, crypto: SrtpCrypto, keys: SrtpSessionKeys) {
+    assert(keys.key.length === profile.keyBytes && keys.salt.length === profile.saltBytes && keys.authKey.length === profile.authKeyBytes, `${profile.name} session keys of the wrong size`);
+    this.salt = keys.salt.slice();
+    this.gcm = profile.aead ? crypto.gcm(keys.key) : null;
+    this.ctr = profile.aead ? null : crypto.ctr(keys.key);
+    this.auth = profile.aead ? null : crypto.hmacSha1(keys.authKey);
   }
 
   free(): void {
@@ -115,10 +121,9 @@ class SessionKeys {
 
 export class SrtpContext {
   readonly profile: SrtpProfile;
-  private readonly masterKey: Uint8Array;
-  private readonly masterSalt: Uint8Array;
-  private readonly rtpKeys: SessionKeys;
-  private readonly rtcpKeys: SessionKeys;
+  private readonly keys: SrtpKeys;
+  private readonly rtpKeys: SessionCiphers;
+  private readonly rtcpKeys: SessionCiphers;
   private readonly rtpStreams: Map<number, RtpStream>;
   private readonly rtcpStreams: Map<number, RtcpStream>;
   /** The IV / counter block of the packet in hand. */
@@ -128,18 +133,21 @@ export class SrtpContext {
   /** The tag computed on unprotect, compared with the packet's. */
   private readonly tag: Uint8Array;
 
-  constructor(profile: SrtpProfile, masterKey: Uint8Array, masterSalt: Uint8Array, crypto: SrtpCrypto = srtpCrypto()) {
-    assert(masterKey.length === profile.keyBytes && masterSalt.length === profile.saltBytes, `${profile.name} master key ${masterKey.length} / salt ${masterSalt.length} bytes`);
+  /** From session keys; `SrtpContext.fromMasterKey` derives them (RFC 3711 §4.3). */
+  constructor(profile: SrtpProfile, keys: SrtpKeys, crypto: SrtpCrypto = srtpCrypto()) {
     this.profile = profile;
-    this.masterKey = masterKey.slice();
-    this.masterSalt = masterSalt.slice();
-    this.rtpKeys = new SessionKeys(profile, crypto, masterKey, masterSalt, [LABEL_RTP_ENCRYPTION, LABEL_RTP_AUTH, LABEL_RTP_SALT]);
-    this.rtcpKeys = new SessionKeys(profile, crypto, masterKey, masterSalt, [LABEL_RTCP_ENCRYPTION, LABEL_RTCP_AUTH, LABEL_RTCP_SALT]);
+    this.keys = keys;
+    this.rtpKeys = new SessionCiphers(profile, crypto, keys.rtp);
+    this.rtcpKeys = new SessionCiphers(profile, crypto, keys.rtcp);
     this.rtpStreams = new Map();
     this.rtcpStreams = new Map();
     this.iv = new Uint8Array(16);
     this.scratch = new Uint8Array(16);
     this.tag = new Uint8Array(20);
+  }
+
+  static fromMasterKey(profile: SrtpProfile, masterKey: Uint8Array, masterSalt: Uint8Array, crypto?: SrtpCrypto): SrtpContext {
+    return new SrtpContext(profile, deriveSrtpKeys(profile, masterKey, masterSalt), crypto);
   }
 
   /** Bytes protect() adds to an RTP packet. */
@@ -314,8 +322,8 @@ export class SrtpContext {
   toRecord(): SrtpContextRecord {
     return {
       profile: this.profile.id,
-      masterKey: Buffer.from(this.masterKey).toString("hex"),
-      masterSalt: Buffer.from(this.masterSalt).toString("hex"),
+      rtpKeys: keysToRecord(this.keys.rtp),
+      rtcpKeys: keysToRecord(this.keys.rtcp),
       rtp: [...this.rtpStreams].map(([ssrc, s]) => ({
         ssrc,
         roc: s.rollover.roc,
@@ -332,7 +340,7 @@ export class SrtpContext {
   static fromRecord(r: SrtpContextRecord, crypto: SrtpCrypto = srtpCrypto()): SrtpContext {
     const profile = srtpProfile(r.profile);
     assert(profile, `SRTP record with profile ${r.profile}`);
-    const ctx = new SrtpContext(profile, Buffer.from(r.masterKey, "hex"), Buffer.from(r.masterSalt, "hex"), crypto);
+    const ctx = new SrtpContext(profile, { rtp: keysFromRecord(r.rtpKeys), rtcp: keysFromRecord(r.rtcpKeys) }, crypto);
     for (const s of r.rtp) ctx.rtpStreams.set(s.ssrc, new RtpStream(new RolloverCounter(s.roc, s.highestSeq, s.started), new ReplayWindow(s.replayMax, s.replayLo, s.replayHi)));
     for (const s of r.rtcp) ctx.rtcpStreams.set(s.ssrc, new RtcpStream(s.nextIndex, new ReplayWindow(s.replayMax, s.replayLo, s.replayHi)));
     return ctx;
@@ -410,6 +418,16 @@ export function rtpHeaderLength(buf: Uint8Array, off: number, len: number): numb
     h += 4 + 4 * ((buf[off + h + 2]! << 8) | buf[off + h + 3]!);
   }
   return h <= len ? h : -1;
+}
+
+function keysToRecord(k: SrtpSessionKeys): SrtpKeysRecord {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  return { key: hex(k.key), salt: hex(k.salt), authKey: hex(k.authKey) };
+}
+
+function keysFromRecord(r: SrtpKeysRecord): SrtpSessionKeys {
+  const bytes = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
+  return { key: bytes(r.key), salt: bytes(r.salt), authKey: bytes(r.authKey) };
 }
 
 function isRtcp(buf: Uint8Array, off: number, len: number): boolean {

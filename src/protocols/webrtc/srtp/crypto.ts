@@ -13,7 +13,7 @@ export const GCM_IV_BYTES = 12;
 export const HMAC_SHA1_BYTES = 20;
 
 export interface GcmCipher {
-  /** Encrypts src[srcOff, +len) into dst[dstOff, +len) and writes the 16-byte tag right after it. */
+  /** Encrypts src[srcOff, +len) into dst[dstOff, +len) and writes the 16-byte tag right after it. The IV is iv[0, 12). */
   seal(iv: Uint8Array, aad: Uint8Array, aadOff: number, aadLen: number, src: Uint8Array, srcOff: number, len: number, dst: Uint8Array, dstOff: number): void;
   /** Decrypts src[srcOff, +len) (the tag follows it) into dst[dstOff, +len); false when the tag does not verify. */
   open(iv: Uint8Array, aad: Uint8Array, aadOff: number, aadLen: number, src: Uint8Array, srcOff: number, len: number, dst: Uint8Array, dstOff: number): boolean;
@@ -50,7 +50,7 @@ class NodeGcm implements GcmCipher {
   constructor(private readonly key: Uint8Array) {}
 
   seal(iv: Uint8Array, aad: Uint8Array, aadOff: number, aadLen: number, src: Uint8Array, srcOff: number, len: number, dst: Uint8Array, dstOff: number): void {
-    const c = createCipheriv("aes-128-gcm", this.key, iv);
+    const c = createCipheriv("aes-128-gcm", this.key, iv.subarray(0, GCM_IV_BYTES));
     c.setAAD(aad.subarray(aadOff, aadOff + aadLen));
     dst.set(c.update(src.subarray(srcOff, srcOff + len)), dstOff);
     c.final();
@@ -58,7 +58,7 @@ class NodeGcm implements GcmCipher {
   }
 
   open(iv: Uint8Array, aad: Uint8Array, aadOff: number, aadLen: number, src: Uint8Array, srcOff: number, len: number, dst: Uint8Array, dstOff: number): boolean {
-    const d = createDecipheriv("aes-128-gcm", this.key, iv);
+    const d = createDecipheriv("aes-128-gcm", this.key, iv.subarray(0, GCM_IV_BYTES));
     d.setAAD(aad.subarray(aadOff, aadOff + aadLen));
     d.setAuthTag(src.subarray(srcOff + len, srcOff + len + GCM_TAG_BYTES));
     const plain = d.update(src.subarray(srcOff, srcOff + len));

@@ -6,6 +6,7 @@
  */
 import { createCipheriv } from "node:crypto";
 import { assert } from "../../../core/errors.ts";
+import { LABEL_RTCP_ENCRYPTION, LABEL_RTP_ENCRYPTION, type SrtpProfile } from "./profile.ts";
 
 /** §4.3.3: the PRF input is a 112-bit value; the AES-CM IV is that value shifted left 16 bits. */
 const PRF_SALT_BYTES = 14;
@@ -21,4 +22,29 @@ export function deriveSessionKey(masterKey: Uint8Array, masterSalt: Uint8Array, 
   const cipher = createCipheriv(`aes-${masterKey.length * 8}-ctr`, masterKey, iv);
   const stream = cipher.update(new Uint8Array(blocks * 16));
   return new Uint8Array(stream.subarray(0, length));
+}
+
+/** The session keys of one kind of packet (RTP or RTCP). */
+export interface SrtpSessionKeys {
+  key: Uint8Array;
+  /** 12 bytes (GCM) or 14 (AES-CM). */
+  salt: Uint8Array;
+  /** HMAC-SHA1 key; empty for AEAD profiles. */
+  authKey: Uint8Array;
+}
+
+export interface SrtpKeys {
+  rtp: SrtpSessionKeys;
+  rtcp: SrtpSessionKeys;
+}
+
+/** §4.3.1 / §4.3.2: labels 0, 1, 2 for SRTP and 3, 4, 5 for SRTCP. */
+export function deriveSrtpKeys(profile: SrtpProfile, masterKey: Uint8Array, masterSalt: Uint8Array): SrtpKeys {
+  assert(masterKey.length === profile.keyBytes && masterSalt.length === profile.saltBytes, `${profile.name} master key ${masterKey.length} / salt ${masterSalt.length} bytes`);
+  const derive = (label: number): SrtpSessionKeys => ({
+    key: deriveSessionKey(masterKey, masterSalt, label, profile.keyBytes),
+    salt: deriveSessionKey(masterKey, masterSalt, label + 2, profile.saltBytes),
+    authKey: deriveSessionKey(masterKey, masterSalt, label + 1, profile.authKeyBytes),
+  });
+  return { rtp: derive(LABEL_RTP_ENCRYPTION), rtcp: derive(LABEL_RTCP_ENCRYPTION) };
 }

@@ -45,7 +45,7 @@ export interface SrtpPair {
 /** The two contexts of a session in which we are `role` ("server" for spate). */
 export function srtpContexts(profile: SrtpProfile, material: Uint8Array, role: "server" | "client" = "server", crypto?: SrtpCrypto): SrtpPair {
   const m = splitKeyingMaterial(profile, material);
-  const server = new SrtpContext(profile, m.serverKey, m.serverSalt, crypto);
-  const client = new SrtpContext(profile, m.clientKey, m.clientSalt, crypto);
+  const server = SrtpContext.fromMasterKey(profile, m.serverKey, m.serverSalt, crypto);
+  const client = SrtpContext.fromMasterKey(profile, m.clientKey, m.clientSalt, crypto);
   return role === "server" ? { protect: server, unprotect: client } : { protect: client, unprotect: server };
 }
