@@ -6,6 +6,7 @@
  */
 import type { AudioCodec, Codec, TrackInfo, VideoCodec } from "../../../core/track.ts";
 import {
+  DEFAULT_PROFILE_LEVEL_ID,
   formatLevel,
   formatProfileLevelId,
   h264ProfileFit,
@@ -162,7 +163,7 @@ function selectH264(m: MediaSection, source: SourceTrack, strict: boolean): Sele
     return { offered: best.c, codec: "h264", fmtp: h264Fmtp(best.c, formatProfileLevelId(id)) };
   }
   if (!strict && mode1[0]) return { offered: mode1[0], codec: "h264", fmtp: mode1[0].fmtp };
-  const offered = mode1.map((c) => c.params["profile-level-id"] ?? "420010");
+  const offered = mode1.map((c) => c.params["profile-level-id"] ?? DEFAULT_PROFILE_LEVEL_ID);
   const what = `H.264 ${ours.profile} ${formatLevel(ours.level)} (${formatProfileLevelId(ours)})`;
   return {
     reason: offered.length

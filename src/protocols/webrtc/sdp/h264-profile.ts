@@ -17,8 +17,12 @@ export interface H264ProfileLevelId {
   level: number;
 }
 
-/** RFC 6184 §8.1: absent profile-level-id means 420010 (Baseline, level 1). */
-export const DEFAULT_PROFILE_LEVEL_ID = "420010";
+/**
+ * For an fmtp without profile-level-id. RFC 6184 §8.1 says Baseline level 1 (42000a); libwebrtc
+ * reads Constrained Baseline 3.1 so that old peers keep working, and the peers we meet are
+ * libwebrtc or talk to it, so we read it the same way.
+ */
+export const DEFAULT_PROFILE_LEVEL_ID = "42e01f";
 
 /** profile_idc, a mask/value over profile-iop, and the class (libwebrtc's kProfilePatterns, in order). */
 const PATTERNS: [number, number, number, H264Profile][] = [
