@@ -26,7 +26,7 @@ describe("profile-level-id (RFC 6184 §8.1, classes as libwebrtc)", () => {
 
   test("absent means 42e01f as in libwebrtc; malformed or unknown profiles are null", () => {
     expect(parseProfileLevelId(undefined)).toMatchObject({ profile: "constrained-baseline", level: 31 });
-    for (const bad of ["", "42e01", "42e01f0", "zze01f", "4d101f", "6400ff".replace("ff", "1g"), "ff001f", "640f1f"]) expect(parseProfileLevelId(bad)).toBeNull();
+    for (const bad of ["", "42e01", "42e01f0", "zze01f", "4d201f", "6400ff".replace("ff", "1g"), "ff001f", "640f1f"]) expect(parseProfileLevelId(bad)).toBeNull();
   });
 
   test("formatting", () => {
