@@ -16,6 +16,12 @@ for (const f of fanout) {
   figures[`fanout.nsPerFrameViewer@${f.viewers}`] = f.nsPerFrameViewer;
   figures[`fanout.heapBytesPerFrame@${f.viewers}`] = f.heapBytesPerFrame;
 }
+const srtpProc = Bun.spawnSync([process.execPath, import.meta.dir + "/srtp.ts", "--json"], { stdout: "pipe", stderr: "inherit" });
+const srtp = JSON.parse(srtpProc.stdout.toString().trim().split("\n").at(-1) ?? "").srtp as { key: string; nsPerPacket: number; objectsPerPacket: number }[];
+for (const f of srtp) {
+  figures[`srtp.nsPerPacket@${f.key}`] = f.nsPerPacket;
+  figures[`srtp.objectsPerPacket@${f.key}`] = f.objectsPerPacket;
+}
 const a10 = measureAllocations(10);
 const a1000 = measureAllocations(1000);
 figures["alloc.objectsPerFrame@10"] = a10.objectsPerFrame;

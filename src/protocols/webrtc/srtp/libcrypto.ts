@@ -63,7 +63,8 @@ function at(addr: number): Pointer {
 }
 
 function checkRange(buf: Uint8Array, off: number, len: number): void {
-  assert(off >= 0 && len >= 0 && off + len <= buf.length, `libcrypto range [${off}, +${len}) outside a buffer of ${buf.length}`);
+  // The message is built only on failure: a template literal in assert() would allocate per packet.
+  if (off < 0 || len < 0 || off + len > buf.length) assert(false, `libcrypto range [${off}, +${len}) outside a buffer of ${buf.length}`);
 }
 
 function newCipherCtx(l: Lib, cipher: Pointer | null, key: Uint8Array, enc: number): Pointer {
