@@ -10,6 +10,7 @@
  * never per packet. Views into `buf` are valid until the next `packetize`.
  */
 import { assert } from "../../../core/errors.ts";
+import type { Frame } from "../../../core/frame.ts";
 
 /** RFC 3550 §5.1 leaves the size to the path MTU; 1,200 bytes of payload fit every path WebRTC uses. */
 export const DEFAULT_MAX_PAYLOAD = 1200;
@@ -131,4 +132,15 @@ export interface PacketizerOptions {
   timestampOffset?: number;
   /** First RTP sequence number (default 0). */
   sequenceNumber?: number;
+}
+
+/** Every codec's packetizer: one frame in, its payloads in the batch (count returned). */
+export interface Packetizer {
+  readonly maxPayload: number;
+  timestampOffset: number;
+  /** The next RTP sequence number; advanced by each packetize. */
+  sequenceNumber: number;
+  /** Frames not sent: malformed, or too big. */
+  framesRefused: number;
+  packetize(frame: Frame, out: PayloadBatch): number;
 }
