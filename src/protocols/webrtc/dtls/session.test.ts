@@ -136,6 +136,14 @@ describe("DtlsSession (werift DTLS server behind our interface) against werift's
     expect(h.server.state).toBe("failed");
   });
 
+  test("no SRTP profile in common (the client offers only AES_CM_128_HMAC_SHA1_32) fails the session", async () => {
+    const [serverCert, clientCert] = await certs;
+    const h = handshake({ serverCert, clientCert, clientProfiles: [0x0002 as SrtpProfileId] });
+    // werift stops the handshake itself here (the server finds no profile for use_srtp)
+    expect(await h.failed).toMatch(/^handshake: |^no SRTP profile in common/);
+    expect(h.server.state).toBe("failed");
+  });
+
   test("the server's first flight lost: the client retransmits and the handshake completes", async () => {
     const [serverCert, clientCert] = await certs;
     const h = handshake({ serverCert, clientCert, clientProfiles: [SRTP_AEAD_AES_128_GCM], wire: { dropServer: new Set([0]) } });

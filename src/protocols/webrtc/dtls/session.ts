@@ -99,7 +99,7 @@ export class DtlsSession {
       certificateRequest: true,
     });
     this.server.onConnect.subscribe(() => this.onConnect());
-    this.server.onError.subscribe((e: unknown) => this.fail(`handshake: ${e instanceof Error ? e.message : String(e)}`));
+    this.server.onError.subscribe((e: unknown) => this.fail(`handshake: ${(e instanceof Error ? e.message : String(e)) || "failed (werift gave no reason)"}`));
     this.server.onClose.subscribe(() => {
       if (this.state === "closed" || this.state === "failed") return;
       this.shutdown("closed");
