@@ -33,7 +33,7 @@ describe("answers to real offers", () => {
       expect(n.sdp).toBe(readFileSync(path, "utf8"));
 
       const accepted = Object.fromEntries(n.media.map((m) => [m.mid, { codec: m.codec, payloadType: m.payloadType, ...(c.accept[m.mid]?.fmtp !== undefined ? { fmtp: m.fmtp } : {}) }]));
-      expect(accepted).toEqual(c.accept);
+      expect<unknown>(accepted).toEqual(c.accept);
       expect(Object.fromEntries(n.rejected.map((r) => [r.mid, r.code]))).toEqual(c.reject ?? {});
 
       // The answer parses back: same mids in the same order, refused ones on port 0, one transport.
