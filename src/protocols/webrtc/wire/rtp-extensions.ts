@@ -115,7 +115,7 @@ export function readTransportCc(p: RtpPacket, id: number): number {
   const i = p.extensionIndex(id);
   if (i < 0 || p.extensionLengths[i] !== 2) return -1;
   const s = p.extensionStarts[i]!;
-  return (p.extensionData[s]! << 8) | p.extensionData[s + 1]!;
+  return (p.buffer[s]! << 8) | p.buffer[s + 1]!;
 }
 
 /** The 24-bit abs-send-time of a decoded packet, -1 when absent or not 3 bytes. */
@@ -123,7 +123,7 @@ export function readAbsSendTime(p: RtpPacket, id: number): number {
   const i = p.extensionIndex(id);
   if (i < 0 || p.extensionLengths[i] !== 3) return -1;
   const s = p.extensionStarts[i]!;
-  const d = p.extensionData;
+  const d = p.buffer;
   return (d[s]! << 16) | (d[s + 1]! << 8) | d[s + 2]!;
 }
 
@@ -133,6 +133,6 @@ export function readMid(p: RtpPacket, id: number): string {
   if (i < 0) return "";
   const s = p.extensionStarts[i]!;
   let out = "";
-  for (let k = 0; k < p.extensionLengths[i]!; k++) out += String.fromCharCode(p.extensionData[s + k]!);
+  for (let k = 0; k < p.extensionLengths[i]!; k++) out += String.fromCharCode(p.buffer[s + k]!);
   return out;
 }

@@ -127,6 +127,12 @@ describe("sending extensions", () => {
     expect(readTransportCc(q, 3)).toBe(9);
     expect(b[12 + ext.absSendTimeOffset()]).toBe(0x06);
   });
+  test("a raw extension block goes out as given", () => {
+    const p = new RtpPacket();
+    p.setRawExtension(0xabac, hex("01020304"));
+    p.payload = hex("55");
+    expect(toHex(encode(p))).toBe("90000000000000000000000" + "0abac000101020304" + "55");
+  });
   test("no ids: no X bit", () => {
     const p = new RtpPacket();
     p.sendExtensions = new RtpSendExtensions();

@@ -2,8 +2,9 @@
  * RTP packets (RFC 3550 §5.1) with header extensions (RFC 3550 §5.3.1, RFC 8285 one-byte and
  * two-byte forms). The decoder fills a caller-owned RtpPacket (one per socket or track) and
  * allocates nothing but the payload view: CSRCs and extension elements land in preallocated
- * arrays. Encoding writes the header, the extension block (raw as decoded, or built from an
- * RtpSendExtensions), the payload and padding into a caller buffer.
+ * arrays, extension bytes are read in place through offsets into `buffer` (a second view per
+ * packet cost ~40 ns of a ~90 ns decode). Encoding writes the header, the extension block (raw as
+ * decoded, or built from an RtpSendExtensions), the payload and padding into a caller buffer.
  */
 import { ProtocolError } from "../../../core/errors.ts";
 import type { RtpSendExtensions } from "./rtp-extensions.ts";
@@ -56,11 +57,14 @@ export class RtpPacket {
   ssrc: number;
   csrcCount: number;
   readonly csrc: Uint32Array;
-  /** The X bit. Its block: profile and data (a view, without the 4-byte header). */
+  /** The X bit. Its block: profile, and its data (without the 4-byte header) at buffer[extensionOffset]. */
   extension: boolean;
   extensionProfile: number;
-  extensionData: Uint8Array;
-  /** Elements of a one- or two-byte block, by index: id, start in extensionData, length. */
+  extensionOffset: number;
+  extensionLength: number;
+  /** The decoded datagram (or what setRawExtension was given): where extension bytes are read. */
+  buffer: Uint8Array;
+  /** Elements of a one- or two-byte block, by index: id, start in `buffer`, length. */
   extensionCount: number;
   readonly extensionIds: Uint8Array;
   readonly extensionStarts: Uint16Array;
@@ -69,7 +73,7 @@ export class RtpPacket {
   payload: Uint8Array;
   /** RFC 3550 §5.1: padding octets including the count octet; 0 when P is clear. */
   paddingSize: number;
-  /** When set (and with elements), encodeTo writes this one-byte block instead of extensionData. */
+  /** When set (and with elements), encodeTo writes this one-byte block instead of the raw one. */
   sendExtensions: RtpSendExtensions | null;
 
   constructor() {
@@ -82,7 +86,9 @@ export class RtpPacket {
     this.csrc = new Uint32Array(MAX_CSRC);
     this.extension = false;
     this.extensionProfile = 0;
-    this.extensionData = EMPTY;
+    this.extensionOffset = 0;
+    this.extensionLength = 0;
+    this.buffer = EMPTY;
     this.extensionCount = 0;
     this.extensionIds = new Uint8Array(MAX_RTP_EXTENSIONS);
     this.extensionStarts = new Uint16Array(MAX_RTP_EXTENSIONS);
@@ -98,18 +104,33 @@ export class RtpPacket {
     return -1;
   }
 
-  /** Element `id`'s bytes as a view, undefined when absent. */
+  /** Element `id`'s bytes as a view (allocates one), undefined when absent. */
   getExtension(id: number): Uint8Array | undefined {
     const i = this.extensionIndex(id);
     if (i < 0) return undefined;
     const s = this.extensionStarts[i]!;
-    return this.extensionData.subarray(s, s + this.extensionLengths[i]!);
+    return this.buffer.subarray(s, s + this.extensionLengths[i]!);
+  }
+
+  /** The extension block's data as a view (allocates one). */
+  extensionData(): Uint8Array {
+    return this.buffer.subarray(this.extensionOffset, this.extensionOffset + this.extensionLength);
+  }
+
+  /** A raw extension block to send (length a multiple of 4); no element index. */
+  setRawExtension(profile: number, data: Uint8Array): void {
+    this.extension = true;
+    this.extensionProfile = profile;
+    this.buffer = data;
+    this.extensionOffset = 0;
+    this.extensionLength = data.length;
+    this.extensionCount = 0;
   }
 
   /** Bytes of the extension block including its 4-byte header, 0 without one. */
   extensionBlockSize(): number {
     if (this.sendExtensions !== null && this.sendExtensions.hasAny()) return this.sendExtensions.encodedSize();
-    return this.extension ? 4 + this.extensionData.length : 0;
+    return this.extension ? 4 + this.extensionLength : 0;
   }
 
   headerSize(): number {
@@ -135,9 +156,10 @@ export class RtpPacket {
     } else if (ext > 0) {
       // RFC 3550 §5.3.1: profile, then the data's length in 32-bit words.
       writeU16(buf, at, this.extensionProfile);
-      writeU16(buf, at + 2, this.extensionData.length >>> 2);
-      buf.set(this.extensionData, at + 4);
-      at += 4 + this.extensionData.length;
+      writeU16(buf, at + 2, this.extensionLength >>> 2);
+      const src = this.buffer;
+      for (let i = 0, o = this.extensionOffset; i < this.extensionLength; i++) buf[at + 4 + i] = src[o + i]!;
+      at += 4 + this.extensionLength;
     }
     return at - off;
   }
@@ -155,12 +177,14 @@ export class RtpPacket {
   }
 }
 
-/** RFC 8285 §4.2 (one-byte) and §4.3 (two-byte) elements of `p.extensionData` into p's index. */
+/** RFC 8285 §4.2 (one-byte) and §4.3 (two-byte) elements of p's extension block into its index. */
 function indexExtensions(p: RtpPacket): void {
-  const d = p.extensionData;
+  const d = p.buffer;
   const oneByte = p.extensionProfile === PROFILE_ONE_BYTE;
-  let at = 0;
-  while (at < d.length) {
+  const first = p.extensionOffset;
+  const end = first + p.extensionLength;
+  let at = first;
+  while (at < end) {
     const b = d[at]!;
     if (b === 0) {
       at++; // padding between or after elements
@@ -175,12 +199,12 @@ function indexExtensions(p: RtpPacket): void {
       len = (b & 0x0f) + 1;
       at += 1;
     } else {
-      if (at + 1 >= d.length) throw rtpError("extension-header", `two-byte extension header at ${at} runs past block end ${d.length}`);
+      if (at + 1 >= end) throw rtpError("extension-header", `two-byte extension header at ${at - first} runs past block end ${end - first}`);
       id = b;
       len = d[at + 1]!;
       at += 2;
     }
-    if (at + len > d.length) throw rtpError("extension-length", `extension id ${id} length ${len} at ${at} runs past block end ${d.length}`);
+    if (at + len > end) throw rtpError("extension-length", `extension id ${id} length ${len} at ${at - first} runs past block end ${end - first}`);
     if (p.extensionCount === MAX_RTP_EXTENSIONS) throw rtpError("extension-count", `more than ${MAX_RTP_EXTENSIONS} extension elements`);
     p.extensionIds[p.extensionCount] = id;
     p.extensionStarts[p.extensionCount] = at;
@@ -220,13 +244,17 @@ export function decodeRtp(buf: Uint8Array, p: RtpPacket): number {
     if (at + 4 + size > len) throw rtpError("extension-length", `extension block ${size} bytes at ${at + 4} runs past packet end ${len}`);
     p.extension = true;
     p.extensionProfile = profile;
-    p.extensionData = buf.subarray(at + 4, at + 4 + size);
+    p.buffer = buf;
+    p.extensionOffset = at + 4;
+    p.extensionLength = size;
     at += 4 + size;
     if (profile === PROFILE_ONE_BYTE || (profile & 0xfff0) === PROFILE_TWO_BYTE) indexExtensions(p);
   } else {
     p.extension = false;
     p.extensionProfile = 0;
-    p.extensionData = EMPTY;
+    p.buffer = buf;
+    p.extensionOffset = 0;
+    p.extensionLength = 0;
   }
   let end = len;
   if (b0 & 0x20) {
