@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startSpate } from "../../test/helpers/server.ts";
 import { hlsReportText, parseHlsUrl, runHlsBench } from "./hls.ts";
-import { parseMediaPlaylist } from "./hls-viewer.ts";
+import { parseMediaPlaylist, partsAfter } from "./hls-viewer.ts";
 
 const TESTDATA = join(import.meta.dir, "../protocols/hls/wire/testdata");
 
@@ -16,6 +16,25 @@ describe("parseMediaPlaylist", () => {
       expect(pl.map, f).toBe("init.mp4");
       if (pl.hint) expect(pl.hint, f).toBe(`part-${pl.nextMsn}.${pl.nextPart}.m4s`);
     }
+  });
+
+  test("the newest part, and the parts after one, in every golden media playlist", () => {
+    for (const f of readdirSync(TESTDATA).filter((f) => f.startsWith("media-") && f.endsWith(".m3u8"))) {
+      const pl = parseMediaPlaylist(readFileSync(join(TESTDATA, f), "utf8"));
+      const all = partsAfter(pl, null);
+      for (const p of all) expect(p.uri, f).toBe(`part-${p.msn}.${p.index}.m4s`);
+      const newest = all.at(-1);
+      expect(pl.lastPart && { msn: pl.lastPart.msn, index: pl.lastPart.index }, f).toEqual(newest ? { msn: newest.msn, index: newest.index } : null);
+      if (all.length > 3) expect(partsAfter(pl, all.at(-4)!), f).toEqual(all.slice(-3));
+      if (newest) expect(partsAfter(pl, newest), f).toEqual([]);
+    }
+  });
+
+  test("CRLF line ends and attributes in any order", () => {
+    const text = "#EXTM3U\r\n#EXT-X-MEDIA-SEQUENCE:7\r\n#EXT-X-MAP:URI=\"i.mp4\"\r\n#EXT-X-PART:DURATION=0.2,URI=\"a.m4s\"\r\n#EXT-X-PRELOAD-HINT:URI=\"b.m4s\",TYPE=PART\r\n";
+    const pl = parseMediaPlaylist(text);
+    expect([pl.mediaSequence, pl.map, pl.hint, pl.nextMsn, pl.nextPart]).toEqual([7, "i.mp4", "b.m4s", 7, 1]);
+    expect(partsAfter(pl, null)).toEqual([{ msn: 7, index: 0, uri: "a.m4s" }]);
   });
 
   test("skipped segments count toward the next msn", () => {

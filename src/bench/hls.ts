@@ -2,15 +2,14 @@
  * `spate bench hls`: one publisher sends the stamped synthetic stream over RTMP, N LL-HLS clients
  * follow the stream's media playlist with blocking reloads and part fetches (hls-viewer.ts), and the
  * run reports delivery, latency behind live, stalls, join time, CPU (run.ts's timeline and report)
- * and the request rates of the clients.
- *
- * Bun's fetch keeps at most BUN_CONFIG_MAX_HTTP_REQUESTS (default 256) requests in flight and
- * queues the rest; each client keeps two in flight (the hinted part and the blocking reload), so
- * more than 128 clients need that variable set before the process starts.
+ * and the request rates of the clients. The clients speak HTTP/1.1 on their own sockets
+ * (http-client.ts), not through fetch: with two requests in flight per client, fetch cost the bench
+ * more CPU than the server spent answering, and it queues past BUN_CONFIG_MAX_HTTP_REQUESTS.
  */
 import { RtmpClient } from "../protocols/rtmp/client.ts";
 import { CMAF_URLS } from "../protocols/cmaf/model.ts";
 import { HlsRequestCounts, HlsViewer, type HlsViewerTarget } from "./hls-viewer.ts";
+import { HttpAgent, originOf } from "./http-client.ts";
 import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import { type BenchReport, reportText } from "./report.ts";
@@ -21,9 +20,6 @@ import { SyntheticStream } from "./synthetic.ts";
 
 export { BenchError } from "./run.ts";
 
-/** Bun's default limit on fetches in flight (BUN_CONFIG_MAX_HTTP_REQUESTS). */
-export const BUN_FETCH_DEFAULT_LIMIT = 256;
-const REQUESTS_PER_VIEWER = 2;
 const DEFAULT_RTMP_PORT = 1935;
 /** Blocking requests: the server answers within three target durations (RFC 8216bis §6.2.5.2). */
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -58,6 +54,10 @@ export interface HlsSection {
   hintsGonePerSec: number;
   /** Mean time a blocking playlist reload waited for its part (ms). */
   meanReloadWaitMs: number;
+  /** TCP connections the clients opened over the whole run (two per client when none was closed). */
+  connections: number;
+  /** Requests sent again because a kept-alive connection closed before answering. */
+  retries: number;
   errors: { reason: string; count: number }[];
 }
 
@@ -87,15 +87,12 @@ export async function runHlsBench(o: HlsBenchOptions): Promise<HlsBenchReport> {
   const progress = o.progress ?? (() => {});
   const { playlistUrl, path, hostname } = parseHlsUrl(o.url);
   const publishUrl = o.publishUrl ?? `rtmp://${hostname.includes(":") ? `[${hostname}]` : hostname}:${DEFAULT_RTMP_PORT}/${path}`;
-  const limit = Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) || BUN_FETCH_DEFAULT_LIMIT;
-  if (o.viewers * REQUESTS_PER_VIEWER > limit) {
-    progress(`warning: ${o.viewers} clients keep ${o.viewers * REQUESTS_PER_VIEWER} requests in flight but this process allows ${limit}; ` + `start it with BUN_CONFIG_MAX_HTTP_REQUESTS=${Math.min(65_000, o.viewers * REQUESTS_PER_VIEWER + 64)} (the rest queue, and their latency with them)`);
-  }
 
   const window = new MeasureWindow();
   const latency = new LatencyHistogram();
   const counts = new HlsRequestCounts();
-  const target: HlsViewerTarget = { playlistUrl, setupTimeoutMs, requestTimeoutMs: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, window, latency, counts };
+  const agent = new HttpAgent(originOf(new URL(playlistUrl)));
+  const target: HlsViewerTarget = { playlistUrl, agent, setupTimeoutMs, requestTimeoutMs: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, window, latency, counts };
   const stream = new SyntheticStream({ bitrateMbps: o.bitrateMbps, fps: o.fps, gopSeconds: o.gopS });
 
   let client: RtmpClient;
@@ -103,6 +100,7 @@ export async function runHlsBench(o: HlsBenchOptions): Promise<HlsBenchReport> {
     client = await RtmpClient.connect(publishUrl, { timeoutMs: setupTimeoutMs });
     await client.publish();
   } catch (e) {
+    agent.close();
     throw new BenchError(`cannot publish to ${publishUrl}: ${(e as Error).message}`);
   }
   const publisher = new BenchPublisher(new RtmpMediaSink(client), stream, window);
@@ -118,16 +116,17 @@ export async function runHlsBench(o: HlsBenchOptions): Promise<HlsBenchReport> {
   } finally {
     publisher.stop();
     for (const v of viewers) v.stop();
+    agent.close();
     client.close();
   }
   for (const v of viewers) v.sync();
   const settings = { viewers: o.viewers, stalled: 0, durationS: o.durationS, bitrateMbps: o.bitrateMbps, fps: o.fps, gopS: o.gopS, rampMs: o.rampMs, warmupMs };
   const report = buildReport({ mode: "hls", url: playlistUrl, settings, viewers, publisher, latency, window, pid: o.pid }, m) as HlsBenchReport;
-  report.hls = hlsSection(counts, m.windowMs / 1000);
+  report.hls = hlsSection(counts, agent, m.windowMs / 1000);
   return reportOrThrow(report, playlistUrl) as HlsBenchReport;
 }
 
-function hlsSection(c: HlsRequestCounts, windowS: number): HlsSection {
+function hlsSection(c: HlsRequestCounts, agent: HttpAgent, windowS: number): HlsSection {
   const rate = (n: number) => (windowS > 0 ? n / windowS : NaN);
   return {
     playlistsPerSec: rate(c.playlists),
@@ -136,6 +135,8 @@ function hlsSection(c: HlsRequestCounts, windowS: number): HlsSection {
     errorsPerSec: rate(c.errors),
     hintsGonePerSec: rate(c.hintsGone),
     meanReloadWaitMs: c.playlists > 0 ? c.playlistWaitMs / c.playlists : NaN,
+    connections: agent.connects,
+    retries: agent.retries,
     errors: [...c.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
   };
 }
@@ -147,6 +148,7 @@ export function hlsReportText(r: HlsBenchReport): string {
   const lines = [
     reportText(r),
     `  ${"requests".padEnd(11)} ${n(h.requestsPerSec)}/s: ${n(h.playlistsPerSec)} playlist reloads/s, ${n(h.partsPerSec)} parts/s, ${n(h.errorsPerSec, 2)} errors/s, ${n(h.hintsGonePerSec, 2)} hinted parts gone/s; a blocking reload waited ${n(h.meanReloadWaitMs)} ms on average`,
+    `  ${"connections".padEnd(11)} ${h.connections} opened by the clients (${h.retries} requests sent again after a kept-alive connection closed)`,
     `  ${"latency".padEnd(11)} is a part's arrival minus its frames' send time: it includes filling the part, not a player's hold-back`,
   ];
   for (const e of h.errors.slice(0, 5)) lines.push(`  ${"http".padEnd(11)} ${e.count} x ${e.reason}`);
