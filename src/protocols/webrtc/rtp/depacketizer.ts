@@ -12,6 +12,7 @@
  * frame they belong to and are counted (per-packet errors are reported by a timer, not logged).
  * The input is never written to (straight WHIP → WHEP forwarding shares those bytes): only read.
  */
+import { MAX_FRAME_BYTES } from "./payload-batch.ts";
 
 export interface FrameSink {
   /**
@@ -46,7 +47,6 @@ export interface DepacketizerOptions {
   maxFrameBytes?: number;
 }
 
-import { MAX_FRAME_BYTES } from "./payload-batch.ts";
 
 const INITIAL_FRAME_BYTES = 64 * 1024;
 
