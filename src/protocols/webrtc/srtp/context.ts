@@ -8,7 +8,9 @@
  * from `src`), returning its length. Nothing is allocated per packet with the libcrypto backend.
  * Failures are returned, never thrown: a negative `SrtpStatus` the caller counts.
  *
- * `out` may be `src` at the same offset (in place); other overlaps are not allowed.
+ * `out` may be `src` at the same offset (in place); other overlaps are not allowed. When
+ * unprotect fails, what it wrote is unspecified: decrypting in place, libcrypto's GCM has already
+ * overwritten the payload by the time the tag is found wrong, so the packet is to be dropped.
  */
 import { assert } from "../../../core/errors.ts";
 import { srtpCrypto } from "./backend.ts";
@@ -162,6 +164,7 @@ export class SrtpContext {
 
   /** SRTP-protects the RTP packet src[srcOff, +len) into out[outOff]: its length, or a negative SrtpStatus. */
   protect(src: Uint8Array, len: number, out: Uint8Array, outOff: number, srcOff = 0): number {
+    if (!inBounds(src, srcOff, len) || outOff < 0) return SrtpStatus.Malformed;
     const h = rtpHeaderLength(src, srcOff, len);
     if (h < 0) return SrtpStatus.Malformed;
     const tagBytes = this.profile.tagBytes;
@@ -191,6 +194,7 @@ export class SrtpContext {
 
   /** Unprotects the SRTP packet src[srcOff, +len) into out[outOff]: the RTP packet's length, or a negative SrtpStatus. */
   unprotect(src: Uint8Array, len: number, out: Uint8Array, outOff: number, srcOff = 0): number {
+    if (!inBounds(src, srcOff, len) || outOff < 0) return SrtpStatus.Malformed;
     const tagBytes = this.profile.tagBytes;
     const h = rtpHeaderLength(src, srcOff, len - tagBytes);
     if (h < 0) return SrtpStatus.Malformed;
@@ -224,6 +228,7 @@ export class SrtpContext {
 
   /** SRTCP-protects (encrypted, E = 1) the RTCP packet src[srcOff, +len) into out[outOff]. */
   protectRtcp(src: Uint8Array, len: number, out: Uint8Array, outOff: number, srcOff = 0): number {
+    if (!inBounds(src, srcOff, len) || outOff < 0) return SrtpStatus.Malformed;
     if (!isRtcp(src, srcOff, len)) return SrtpStatus.Malformed;
     const tagBytes = this.profile.tagBytes;
     if (outOff + len + tagBytes + SRTCP_INDEX_BYTES > out.length) return SrtpStatus.NoRoom;
@@ -260,6 +265,7 @@ export class SrtpContext {
 
   /** Unprotects the SRTCP packet src[srcOff, +len) into out[outOff]: the RTCP packet's length, or a negative SrtpStatus. */
   unprotectRtcp(src: Uint8Array, len: number, out: Uint8Array, outOff: number, srcOff = 0): number {
+    if (!inBounds(src, srcOff, len) || outOff < 0) return SrtpStatus.Malformed;
     const tagBytes = this.profile.tagBytes;
     const plainLen = len - tagBytes - SRTCP_INDEX_BYTES;
     if (!isRtcp(src, srcOff, plainLen)) return SrtpStatus.Malformed;
@@ -428,6 +434,10 @@ function keysToRecord(k: SrtpSessionKeys): SrtpKeysRecord {
 function keysFromRecord(r: SrtpKeysRecord): SrtpSessionKeys {
   const bytes = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
   return { key: bytes(r.key), salt: bytes(r.salt), authKey: bytes(r.authKey) };
+}
+
+function inBounds(buf: Uint8Array, off: number, len: number): boolean {
+  return off >= 0 && len >= 0 && off + len <= buf.length;
 }
 
 function isRtcp(buf: Uint8Array, off: number, len: number): boolean {

@@ -15,7 +15,7 @@ export const HMAC_SHA1_BYTES = 20;
 export interface GcmCipher {
   /** Encrypts src[srcOff, +len) into dst[dstOff, +len) and writes the 16-byte tag right after it. The IV is iv[0, 12). */
   seal(iv: Uint8Array, aad: Uint8Array, aadOff: number, aadLen: number, src: Uint8Array, srcOff: number, len: number, dst: Uint8Array, dstOff: number): void;
-  /** Decrypts src[srcOff, +len) (the tag follows it) into dst[dstOff, +len); false when the tag does not verify. */
+  /** Decrypts src[srcOff, +len) (the tag follows it) into dst[dstOff, +len); false when the tag does not verify, and then dst's bytes are unspecified. */
   open(iv: Uint8Array, aad: Uint8Array, aadOff: number, aadLen: number, src: Uint8Array, srcOff: number, len: number, dst: Uint8Array, dstOff: number): boolean;
   free(): void;
 }

@@ -35,7 +35,7 @@ test("replay window: every shift from 1 to 70 keeps exactly the indices still in
 test("replay window: a random order of 10,000 indices, each accepted once", () => {
   const w = new ReplayWindow();
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const accepted = new Set<number>();
   for (let n = 0; n < 10_000; n++) {
     const i = Math.max(0, w.max + Math.floor(rnd() * 100) - 70);
