@@ -286,7 +286,7 @@ export class HttpResponseReader {
   private append(data: Uint8Array, o: number, n: number): void {
     if (this.bodyLen + n > MAX_BODY_BYTES) throw new ProtocolError("http", "body-too-long", `body over ${MAX_BODY_BYTES} bytes`);
     this.reserve(this.bodyLen + n);
-    this.buf.set(data.subarray(o, o + n), this.bodyLen);
+    this.buf.set(o === 0 && n === data.length ? data : data.subarray(o, o + n), this.bodyLen);
     this.bodyLen += n;
   }
 }
