@@ -110,21 +110,7 @@ async function serve(argv: string[]): Promise<number> {
   return new Promise<number>(() => {}); // runs until a signal
 }
 
-/** Requests Bun's fetch keeps in flight for `spate bench hls` (its default, 256, is set at start). */
-const BENCH_HTTP_REQUESTS = "65000";
-
 async function bench(argv: string[]): Promise<number> {
-  // Bun reads BUN_CONFIG_MAX_HTTP_REQUESTS once, at start: the hls mode (two requests in flight per
-  // client) runs itself again with it set, in the same binary or script.
-  if (argv[0] === "hls" && !process.env.BUN_CONFIG_MAX_HTTP_REQUESTS && !argv.includes("--help") && !argv.includes("-h")) {
-    const self = process.argv[1] && !process.argv[1].startsWith("/$bunfs/") ? [process.execPath, process.argv[1]] : [process.execPath];
-    const child = Bun.spawn([...self, "bench", ...argv], { env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: BENCH_HTTP_REQUESTS }, stdio: ["inherit", "inherit", "inherit"] });
-    const forward = () => child.kill("SIGINT");
-    process.on("SIGINT", forward);
-    const code = await child.exited;
-    process.off("SIGINT", forward);
-    return code;
-  }
   const mod = await import("./bench/cli.ts");
   const code = await mod.runBench(argv);
   return typeof code === "number" ? code : 0;
