@@ -22,6 +22,16 @@ for (const f of srtp) {
   figures[`srtp.nsPerPacket@${f.key}`] = f.nsPerPacket;
   figures[`srtp.objectsPerPacket@${f.key}`] = f.objectsPerPacket;
 }
+const rtpProc = Bun.spawnSync([process.execPath, import.meta.dir + "/rtp-fanout.ts", "--json"], { stdout: "pipe", stderr: "inherit" });
+const rtp = JSON.parse(rtpProc.stdout.toString().trim().split("\n").at(-1) ?? "").rtpFanout as { figures: { viewers: number; nsPerPacketViewer: number; objectsPerFrame: number }[] };
+for (const f of rtp.figures) {
+  if (f.viewers === 0) continue;
+  figures[`rtpFanout.nsPerPacketViewer@${f.viewers}`] = f.nsPerPacketViewer;
+  figures[`rtpFanout.objectsPerFrame@${f.viewers}`] = f.objectsPerFrame;
+}
+const rtpMost = rtp.figures.at(-1)!;
+const rtpLeast = rtp.figures.find((f) => f.viewers > 0)!;
+figures["rtpFanout.viewerDependentObjectsPerFrame"] = Math.max(0, Math.round((rtpMost.objectsPerFrame - rtpLeast.objectsPerFrame) * 100) / 100);
 const a10 = measureAllocations(10);
 const a1000 = measureAllocations(1000);
 figures["alloc.objectsPerFrame@10"] = a10.objectsPerFrame;

@@ -167,6 +167,7 @@ describe("RtpWriter", () => {
         expect(got.keyframe).toBe(f.keyframe);
         expect(got.timestamp).toBe((f.pts + RANDOM) >>> 0);
       });
+      expect(w.outs[0]!.lastTimestamp).toBe((video.frames.at(-1)!.pts + RANDOM) >>> 0);
       // Frame boundaries: one start and one end per frame, the end on the marker.
       expect(v.packets.filter((s) => s.flags & FLAG_FRAME_START).length).toBe(video.frames.length);
       expect(v.packets.filter((s) => s.flags & FLAG_FRAME_END).length).toBe(video.frames.length);

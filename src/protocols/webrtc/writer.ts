@@ -21,6 +21,7 @@
  * allocation: `at += RECORD_HEADER_SIZE + length`. A keyframe entry of the key track is a join
  * point; for H.264 its first packet is a STAP-A with the SPS and PPS (the packetizer's setConfig).
  */
+import { assert } from "../../core/errors.ts";
 import type { Frame } from "../../core/frame.ts";
 import { RingWriter, type RingReader } from "../../core/ring-writer.ts";
 import type { Stream } from "../../core/stream.ts";
@@ -32,6 +33,7 @@ import { OpusPacketizer, OPUS_RTP_CLOCK } from "./rtp/opus.ts";
 import { DEFAULT_MAX_PAYLOAD, PayloadBatch, type Packetizer, type PacketizerOptions } from "./rtp/payload-batch.ts";
 import { Vp8Packetizer } from "./rtp/vp8.ts";
 import { Vp9Packetizer } from "./rtp/vp9.ts";
+import { MAX_RTP_PACKET_SIZE } from "./wire/rtp.ts";
 
 export const RECORD_HEADER_SIZE = 4;
 /** The fixed RTP header every packet of the ring has: 12 bytes and the 28-byte extension block. */
@@ -86,6 +88,9 @@ export class RtpTrackOut {
   readonly history: PacketHistory;
   configVersion: number;
   packets: number;
+  /** RTP timestamp and wall-clock ms (ingest) of the newest frame sent: the sender reports' anchor. */
+  lastTimestamp: number;
+  lastIngestMs: number;
 
   constructor(t: Track, ssrc: number, opts: PacketizerOptions, history: PacketHistory) {
     this.track = t.id;
@@ -97,6 +102,8 @@ export class RtpTrackOut {
     this.history = history;
     this.configVersion = -1;
     this.packets = 0;
+    this.lastTimestamp = 0;
+    this.lastIngestMs = 0;
   }
 
   /** The track's decoder configuration, for packetizers that send parameter sets in band. */
@@ -143,6 +150,7 @@ export class RtpWriter extends RingWriter<RingReader> {
   constructor(stream: Stream, opts: RtpWriterOptions = {}) {
     super(stream, 3); // 44 bytes per ~1,200: ~4 %, more on small audio packets
     this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    assert(this.maxPayload + RTP_PACKET_HEADER_SIZE <= MAX_RTP_PACKET_SIZE, `max payload ${this.maxPayload} + ${RTP_PACKET_HEADER_SIZE} > ${MAX_RTP_PACKET_SIZE}`);
     this.outs = [];
     this.framesEncoded = 0;
     this.packetsEncoded = 0;
@@ -221,6 +229,8 @@ export class RtpWriter extends RingWriter<RingReader> {
     const h = out.history;
     for (let i = 0; i < n; i++) h.add(b.sequence(i), entry, b.offsets[i]! - RTP_PACKET_HEADER_SIZE, RTP_PACKET_HEADER_SIZE + b.lengths[i]!);
     out.packets += n;
+    out.lastTimestamp = ts;
+    out.lastIngestMs = f.ingestMs;
     this.packetsEncoded += n;
     this.framesEncoded++;
   }
