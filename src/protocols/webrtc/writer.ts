@@ -18,8 +18,10 @@
  * The writer leaves the block all zeros (padding bytes only, RFC 8285 §4.2), so an element a viewer
  * did not negotiate is simply padding; the patch fills in what it did. Records are self-describing,
  * so any run of whole records (what a RingCursor hands its sink) is walked with one loop and no
- * allocation: `at += RECORD_HEADER_SIZE + length`. A keyframe entry of the key track is a join
- * point; for H.264 its first packet is a STAP-A with the SPS and PPS (the packetizer's setConfig).
+ * allocation: `at += RECORD_HEADER_SIZE + length`; a sink that takes only part of a run returns a
+ * count that ends on a record boundary, and the cursor resumes on the next record. A keyframe entry
+ * of the key track is a join point; for H.264 its first packet is a STAP-A with the SPS and PPS (the
+ * packetizer's setConfig). NACKs are answered from each track's PacketHistory (`outs[t].history`).
  */
 import { assert } from "../../core/errors.ts";
 import type { Frame } from "../../core/frame.ts";
