@@ -89,7 +89,22 @@ export const ConfigSchema = z.strictObject({
     .prefault({})
     .describe("SRT"),
   webrtc: z
-    .strictObject({ port: port(8189, "UDP port shared by every WebRTC session"), host: host("WebRTC") })
+    .strictObject({
+      port: port(8189, "UDP port shared by every WebRTC session"),
+      host: host("WebRTC"),
+      publicAddress: z
+        .string({ error: "expected an IP address" })
+        .min(1, "expected an IP address")
+        .optional()
+        .describe("the address browsers reach the WebRTC port at (our ICE candidate); default: the bound address, or every local IPv4 address when bound to 0.0.0.0"),
+      keyframeIntervalMs: int(0, 60_000)
+        .default(2000)
+        .describe("ask a WHIP publisher for a keyframe when its last one is this old (LL-HLS/DASH segments and RTMP/SRT joins start at keyframes; 0: never)"),
+      consentTimeoutMs: int(1000, 60_000).default(8000).describe("a WebRTC peer that stopped its ICE checks this long ago is dropped (consent freshness)"),
+      socketBufferBytes: int(0, 256 << 20)
+        .default(8 << 20)
+        .describe("kernel receive and send buffer of the WebRTC UDP socket (0 keeps the OS default)"),
+    })
     .prefault({})
     .describe("WebRTC"),
   streams: z

@@ -8,6 +8,10 @@ import { DashEgress, isDashFile, timeResponse } from "../protocols/dash/egress.t
 import { HlsEgress, isHlsFile } from "../protocols/hls/egress.ts";
 import { SrtListener } from "../protocols/srt/listener.ts";
 import { RtmpListener } from "../protocols/rtmp/listener.ts";
+import { serverDtlsCertificate } from "../protocols/webrtc/dtls/certificate.ts";
+import { WebRtcHttp } from "../protocols/webrtc/http.ts";
+import { WhipIngest } from "../protocols/webrtc/ingest.ts";
+import { WebRtcListener } from "../protocols/webrtc/listener.ts";
 import type { Stream } from "../core/stream.ts";
 import { metricsText, sampleRates, streamJson } from "./api.ts";
 import type { Config } from "./config.ts";
@@ -54,6 +58,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const ports: RunningServer["ports"] = { http: 0, rtmp: rtmp.port };
   if (rtmps) ports.rtmps = rtmps.port;
   ports.srt = srt.port;
+
+  // WebRTC: one UDP port for every WHIP and WHEP session; the DTLS certificate made once, up front.
+  const webrtc = new WebRtcListener(
+    { host: config.webrtc.host, port: config.webrtc.port, socketBufferBytes: config.webrtc.socketBufferBytes, consentTimeoutMs: config.webrtc.consentTimeoutMs },
+    log.child("webrtc"),
+  );
+  await webrtc.listen();
+  await serverDtlsCertificate();
+  ports.webrtc = webrtc.port;
+  const webrtcHttp = new WebRtcHttp({
+    listener: webrtc,
+    certificate: serverDtlsCertificate,
+    host: config.webrtc.host,
+    publicAddress: config.webrtc.publicAddress,
+    startWhip: (session, n) => void new WhipIngest(session, n.media, paths, () => webrtc.now(), config.webrtc.keyframeIntervalMs),
+  });
 
   // LL-HLS and DASH: one CMAF segmenter per watched stream, two front ends.
   const segmenters = new Segmenters({ ...config.hls }, paths);
@@ -107,6 +127,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           uptimeMs: Math.round(wallMs() - startedMs),
           streams: paths.streams.size,
           connections: { rtmp: rtmp.sessions.size + (rtmps?.sessions.size ?? 0), srt: srt.connections.size },
+          webrtc: webrtc.stats(),
           segmenters: segmenters.count,
           segmentersStarted: segmenters.started,
           http: { hls: hls.counts, dash: dash.counts },
@@ -130,7 +151,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         },
       },
     },
-    fetch: (req) => mediaRoute(req) ?? handlePlayer(req, (p) => segmenters.resolve(p) !== null) ?? notFound("route"),
+    fetch: (req) => mediaRoute(req) ?? webrtcHttp.route(req) ?? handlePlayer(req, (p) => segmenters.resolve(p) !== null) ?? notFound("route"),
     error: (e) => {
       log.error("http handler failed", { error: String(e?.stack ?? e) });
       return json({ error: "internal error" }, 500);
@@ -154,6 +175,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       segmenters.close();
       rtmp.stop();
       srt.stop();
+      webrtc.stop();
       rtmps?.stop();
       paths.close();
       await http.stop(true);

@@ -1,0 +1,345 @@
+/**
+ * WHIP into the core: the publisher's RTP, per negotiated section, through a small reorder buffer
+ * and the codec's depacketizer into frames of a stream track (one copy: depacketizer buffer →
+ * ring). Browsers send no B-frames, so dts = pts. RTP timestamps are unwrapped per track and
+ * anchored to the session's clock at each track's first frame (audio and video start together
+ * from a browser; their RTP clocks have random offsets, RFC 3550 §5.1).
+ *
+ * RTCP back to the publisher (RFC 4585, draft-alvestrand-rmcat-remb): a receiver report and a REMB
+ * every second (we answer without transport-cc, so the browser's estimate rides on REMB and loss),
+ * and a PLI — at most one per PLI_INTERVAL_MS — while a depacketizer waits for a keyframe, a
+ * viewer asks for one, or the last one is older than the keyframe interval.
+ */
+import { randomBytes } from "node:crypto";
+import { buildAvcConfig, describeAvcConfig } from "../../codecs/h264.ts";
+import { buildAv1ConfigFromSequenceHeader, describeAv1Config } from "../../codecs/av1.ts";
+import { buildOpusHead, describeOpus } from "../../codecs/opus.ts";
+import { buildVpcConfig, describeVpcConfig, parseVp9FrameHeader } from "../../codecs/vp9.ts";
+import type { PathTable } from "../../core/path-table.ts";
+import type { Publisher, Stream } from "../../core/stream.ts";
+import type { Track } from "../../core/track.ts";
+import { ReorderBuffer, type PacketDelivery } from "./reorder-buffer.ts";
+import type { Av1Sink } from "./rtp/av1-depacketizer.ts";
+import { Av1Depacketizer } from "./rtp/av1-depacketizer.ts";
+import type { Depacketizer } from "./rtp/depacketizer.ts";
+import { H264Depacketizer, type H264Sink } from "./rtp/h264-depacketizer.ts";
+import { OpusDepacketizer } from "./rtp/opus.ts";
+import { Vp8Depacketizer } from "./rtp/vp8.ts";
+import { Vp9Depacketizer } from "./rtp/vp9.ts";
+import type { NegotiatedMedia } from "./sdp/answer.ts";
+import type { SessionHandler, WebRtcSession } from "./session.ts";
+import { Pli, Remb } from "./wire/rtcp-feedback.ts";
+import { ReceiverReport } from "./wire/rtcp-report.ts";
+import { PT_BYE, RtcpReader } from "./wire/rtcp.ts";
+import { decodeRtp, RtpPacket } from "./wire/rtp.ts";
+import { SequenceUnwrapper, TimestampUnwrapper } from "./wire/rtp-sequence.ts";
+
+export const PLI_INTERVAL_MS = 500;
+export const REPORT_INTERVAL_MS = 1000;
+/** What REMB tells the publisher it may send (bits/s). */
+export const REMB_BPS = 4_000_000;
+const TICK_MS = 50;
+/**
+ * Browsers send a keyframe only at the start and when asked: segmenters (LL-HLS, DASH cut at
+ * keyframes) and joining RTMP/SRT readers (which start at one) need them regularly.
+ */
+export const DEFAULT_KEYFRAME_INTERVAL_MS = 2000;
+
+/** One negotiated section of the publisher: depacketizer in front of a stream track. */
+class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
+  readonly depacketizer: Depacketizer;
+  readonly reorder: ReorderBuffer;
+  track: Track | null;
+  ssrc: number;
+  readonly seq: SequenceUnwrapper;
+  readonly ts: TimestampUnwrapper;
+  /** Added to the unwrapped RTP timestamp to get the track's dts; NaN before the first frame. */
+  base: number;
+  packets: number;
+  firstSeq: number;
+  private readonly pkt: RtpPacket;
+
+  constructor(
+    readonly media: NegotiatedMedia,
+    private readonly owner: WhipIngest,
+  ) {
+    this.depacketizer = makeDepacketizer(media, this);
+    this.reorder = new ReorderBuffer(this);
+    this.track = null;
+    this.ssrc = media.remoteSsrcs[0] ?? 0;
+    this.seq = new SequenceUnwrapper();
+    this.ts = new TimestampUnwrapper();
+    this.base = Number.NaN;
+    this.packets = 0;
+    this.firstSeq = -1;
+    this.pkt = new RtpPacket();
+  }
+
+  deliver(buf: Uint8Array, len: number): void {
+    const p = this.pkt;
+    try {
+      if (decodeRtp(buf.subarray(0, len), p) === 0) return;
+    } catch {
+      return;
+    }
+    this.depacketizer.push(p.payload, p.marker, p.timestamp, p.sequenceNumber);
+  }
+
+  onParameterSets(sps: Uint8Array, pps: Uint8Array): void {
+    const config = buildAvcConfig([sps], [pps]);
+    this.ensureTrack().stream.setConfig(this.track!, config, describeAvcConfig(config));
+  }
+
+  onSequenceHeader(obu: Uint8Array): void {
+    const config = buildAv1ConfigFromSequenceHeader(obu);
+    this.ensureTrack().stream.setConfig(this.track!, config, describeAv1Config(config));
+  }
+
+  onFrame(payload: Uint8Array, timestamp: number, keyframe: boolean): void {
+    const codec = this.media.codec;
+    if (!this.track) {
+      // Video waits for what its decoder configuration comes from; audio starts at once.
+      if (codec === "h264" || codec === "av1") return;
+      if (codec === "vp8" || codec === "vp9") {
+        if (!keyframe) return;
+        const { stream } = this.ensureTrack();
+        const config = codec === "vp9" ? vp9Config(payload) : buildVpcConfig({ profile: 0, level: 10, bitDepth: 8 });
+        stream.setConfig(this.track!, config, { ...describeVpcConfig(config, codec === "vp8" ? "vp08" : "vp09"), ...vp8Size(codec, payload) });
+      } else {
+        const { stream } = this.ensureTrack();
+        const head = buildOpusHead({ channels: Math.min(2, this.media.channels || 2) });
+        stream.setConfig(this.track!, head, describeOpus(head));
+      }
+    }
+    const ext = this.ts.unwrap(timestamp);
+    if (this.base !== this.base) this.base = Math.round(((this.owner.now() - this.owner.startMs) / 1000) * this.media.clockRate) - ext;
+    const t = ext + this.base;
+    this.owner.stream.push(payload, this.track!.id, t, t, keyframe);
+    if (keyframe && this.media.kind === "video") this.owner.lastKeyframeMs = this.owner.now();
+    this.owner.framesIn++;
+  }
+
+  private ensureTrack(): { stream: Stream } {
+    const stream = this.owner.stream;
+    this.track ??= stream.ensureTrack(this.media.codec, this.media.clockRate);
+    return { stream };
+  }
+}
+
+function makeDepacketizer(m: NegotiatedMedia, sink: MediaIngest): Depacketizer {
+  switch (m.codec) {
+    case "h264":
+      return new H264Depacketizer(sink);
+    case "vp8":
+      return new Vp8Depacketizer(sink);
+    case "vp9":
+      return new Vp9Depacketizer(sink);
+    case "av1":
+      return new Av1Depacketizer(sink);
+    case "opus":
+      return new OpusDepacketizer(sink);
+  }
+}
+
+function vp9Config(frame: Uint8Array) {
+  try {
+    const h = parseVp9FrameHeader(frame);
+    return buildVpcConfig({ profile: h.profile, level: 31, bitDepth: h.bitDepth });
+  } catch {
+    return buildVpcConfig({ profile: 0, level: 31, bitDepth: 8 });
+  }
+}
+
+/** VP8 key frames carry their size (RFC 6386 §9.1): 3-byte tag, start code, 14-bit width and height. */
+function vp8Size(codec: string, f: Uint8Array): { width?: number; height?: number } {
+  if (codec === "vp9") {
+    try {
+      const h = parseVp9FrameHeader(f);
+      return { width: h.width, height: h.height };
+    } catch {
+      return {};
+    }
+  }
+  if (f.length < 10 || f[3] !== 0x9d || f[4] !== 0x01 || f[5] !== 0x2a) return {};
+  return { width: (f[6]! | (f[7]! << 8)) & 0x3fff, height: (f[8]! | (f[9]! << 8)) & 0x3fff };
+}
+
+export class WhipIngest implements Publisher, SessionHandler {
+  readonly protocol = "webrtc";
+  readonly stream: Stream;
+  readonly startMs: number;
+  readonly localSsrc: number;
+  framesIn = 0;
+  plisSent = 0;
+  lastKeyframeMs = -Infinity;
+  keyframeRequests = 0;
+  private readonly medias: MediaIngest[];
+  private readonly byPt = new Map<number, MediaIngest>();
+  private readonly pkt = new RtpPacket();
+  private readonly rtcp = new RtcpReader();
+  private readonly rr = new ReceiverReport();
+  private readonly remb = new Remb();
+  private readonly pli = new Pli();
+  private readonly out = new Uint8Array(1500);
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lastPliMs = -Infinity;
+  private lastReportMs = 0;
+  private keyframeWanted = false;
+  private detached = false;
+
+  constructor(
+    readonly session: WebRtcSession,
+    media: NegotiatedMedia[],
+    private readonly paths: PathTable,
+    readonly now: () => number,
+    /** Ask for a keyframe when the last one is this old (0: only on loss and viewer requests). */
+    private readonly keyframeIntervalMs = DEFAULT_KEYFRAME_INTERVAL_MS,
+  ) {
+    this.startMs = now();
+    this.localSsrc = randomBytes(4).readUInt32BE(0) || 1;
+    this.medias = media.map((m) => new MediaIngest(m, this));
+    for (const m of this.medias) this.byPt.set(m.media.payloadType, m);
+    // Throws PathBusyError before anything else holds resources.
+    this.stream = paths.publish(session.path, this);
+    session.handler = this;
+  }
+
+  /** Where the publisher's media comes from (its nominated address), once a check passed. */
+  get remoteAddress(): string {
+    const a = this.session.ice.selected;
+    return a ? `${a.address}:${a.port}` : "";
+  }
+
+  onConnected(): void {
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref?.();
+    this.keyframeWanted = true;
+    this.tick();
+  }
+
+  onRtp(buf: Uint8Array, len: number): void {
+    const p = this.pkt;
+    try {
+      if (decodeRtp(buf.subarray(0, len), p) === 0) return;
+    } catch {
+      return;
+    }
+    const m = this.byPt.get(p.payloadType);
+    if (!m) return; // RTX, RED, FEC we did not negotiate, or padding probes
+    if (m.ssrc === 0) m.ssrc = p.ssrc;
+    if (p.ssrc !== m.ssrc) return;
+    m.packets++;
+    m.seq.unwrap(p.sequenceNumber);
+    if (m.firstSeq < 0) m.firstSeq = m.seq.last;
+    m.reorder.push(buf, len, p.sequenceNumber, this.now());
+    this.stream.flush();
+  }
+
+  onRtcp(buf: Uint8Array, len: number): void {
+    const r = this.rtcp;
+    try {
+      r.reset(buf.subarray(0, len));
+      while (r.next()) if (r.packetType === PT_BYE) return this.session.close("publisher sent RTCP BYE");
+    } catch {
+      // malformed compound: ignored
+    }
+  }
+
+  /** A viewer (or a joining one) wants a keyframe: PLI, rate-limited. */
+  requestKeyframe(): void {
+    this.keyframeRequests++;
+    this.keyframeWanted = true;
+    this.tick();
+  }
+
+  /** Publisher: end the session (API DELETE, takeover). */
+  close(reason: string): void {
+    this.session.close(reason);
+  }
+
+  /** SessionHandler: the session is gone. */
+  onClose(): void {
+    if (this.detached) return;
+    this.detached = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.stream.flush();
+    this.paths.unpublish(this.stream, this);
+  }
+
+  stats(): object {
+    const c = this.session.counters;
+    return {
+      session: this.session.id,
+      srtpProfile: this.session.profile?.name ?? null,
+      rtpIn: c.rtpIn,
+      rtcpIn: c.rtcpIn,
+      unprotectFailed: c.unprotectFailed,
+      framesIn: this.framesIn,
+      plisSent: this.plisSent,
+      tracks: this.medias.map((m) => ({
+        mid: m.media.mid,
+        codec: m.media.codec,
+        packets: m.packets,
+        lost: m.depacketizer.stats.lost,
+        framesDropped: m.depacketizer.stats.framesDropped,
+        reorderSkipped: m.reorder.skipped,
+      })),
+    };
+  }
+
+  private tick(): void {
+    if (!this.session.connected) return;
+    const now = this.now();
+    let wantKey = this.keyframeWanted;
+    for (const m of this.medias) {
+      m.reorder.tick(now);
+      if (m.media.kind !== "video" || m.packets === 0) continue;
+      if (m.depacketizer.waitingForKeyframe) wantKey = true;
+      if (this.keyframeIntervalMs > 0 && now - this.lastKeyframeMs >= this.keyframeIntervalMs) wantKey = true;
+    }
+    if (wantKey && now - this.lastPliMs >= PLI_INTERVAL_MS) {
+      for (const m of this.medias) {
+        if (m.media.kind !== "video" || m.ssrc === 0) continue;
+        this.pli.senderSsrc = this.localSsrc;
+        this.pli.mediaSsrc = m.ssrc;
+        this.session.sendRtcp(this.out, this.pli.encodeTo(this.out, 0));
+        this.plisSent++;
+        this.lastPliMs = now;
+        this.keyframeWanted = false;
+      }
+    }
+    if (now - this.lastReportMs >= REPORT_INTERVAL_MS) {
+      this.lastReportMs = now;
+      this.sendReports();
+    }
+    this.stream.flush();
+  }
+
+  /** RFC 3550 §6.4.2 receiver report (loss from the depacketizers) and a REMB, one compound packet. */
+  private sendReports(): void {
+    const rr = this.rr;
+    rr.ssrc = this.localSsrc;
+    rr.reportCount = 0;
+    const remb = this.remb;
+    remb.senderSsrc = this.localSsrc;
+    remb.bitrateBps = REMB_BPS;
+    remb.count = 0;
+    for (const m of this.medias) {
+      if (m.ssrc === 0 || m.packets === 0) continue;
+      const b = rr.reports[rr.reportCount++]!;
+      b.ssrc = m.ssrc;
+      b.fractionLost = 0;
+      b.packetsLost = Math.max(0, Math.min(0x7fffff, m.seq.last - m.firstSeq + 1 - m.packets));
+      b.highestSequence = m.seq.last >>> 0;
+      b.jitter = 0;
+      b.lastSr = 0;
+      b.delaySinceLastSr = 0;
+      remb.ssrcs[remb.count++] = m.ssrc;
+    }
+    if (rr.reportCount === 0) return;
+    let n = rr.encodeTo(this.out, 0);
+    n += remb.encodeTo(this.out, n);
+    this.session.sendRtcp(this.out, n);
+  }
+}
