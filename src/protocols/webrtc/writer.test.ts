@@ -292,6 +292,64 @@ describe("RtpWriter", () => {
   });
 });
 
+describe("RtpWriter edges", () => {
+  test("a malformed frame is refused and counted; sequence numbers stay contiguous", () => {
+    const { stream, push } = makeStream(h264, null);
+    const w = stream.writer("rtp", (s) => new RtpWriter(s));
+    const v = new Viewer(w);
+    push(5);
+    const before = w.packetsEncoded;
+    stream.push(new Uint8Array([0, 0, 0, 99, 0x41, 1]), 0, 5 * 3000 + 1, 5 * 3000 + 1, false); // NAL length past the end
+    stream.flush();
+    expect(w.framesRefused).toBe(1);
+    expect(w.packetsEncoded).toBe(before);
+    push(1000);
+    v.pump();
+    const d = depacketize(w, "h264", 0, v.sink.packets); // checks contiguity
+    expect(d.sink.frames.length).toBe(h264.frames.length);
+  });
+
+  test("audio only: every Opus frame is a join point", () => {
+    const stream = new Stream("live/a", 1 << 16, 256, () => 0);
+    const a = stream.ensureTrack("opus", 48000);
+    const w = stream.writer("rtp", (s) => new RtpWriter(s));
+    for (const f of opus.frames.slice(0, 10)) stream.push(f.payload, a.id, f.dts, f.pts, true);
+    stream.flush();
+    const v = new Viewer(w);
+    v.pump();
+    expect(v.sink.packets.length).toBe(1); // the newest frame
+    expect(v.sink.packets[0]!.flags & FLAG_JOIN).toBe(FLAG_JOIN);
+    const p = new RtpPacket();
+    decodeRtp(v.sink.packets[0]!.bytes, p);
+    expect(p.payload).toEqual(opus.frames[9]!.payload);
+    expect(p.payloadType).toBe(111);
+  });
+
+  test("a track whose codec changes keeps its SSRC and sequence", () => {
+    const stream = new Stream("live/c", 1 << 20, 1024, () => 0);
+    const vp8 = ivf("vp8", "vp8.ivf");
+    const t1 = stream.ensureTrack("vp8", 90000);
+    const w = stream.writer("rtp", (s) => new RtpWriter(s));
+    const ssrc = w.trackOut(t1.id)!.ssrc;
+    for (const f of vp8.frames.slice(0, 3)) stream.push(f.payload, t1.id, f.dts, f.pts, f.keyframe);
+    const next = (w.outs[0]!.packetizer!.sequenceNumber) & 0xffff;
+    const t2 = stream.ensureTrack("h264", 90000);
+    stream.setConfig(t2, h264.config!, describeAvcConfig(h264.config!));
+    expect(t2.id).toBe(t1.id);
+    const out = w.trackOut(t2.id)!;
+    expect(out.codec).toBe("h264");
+    expect(out.ssrc).toBe(ssrc);
+    expect(out.packetizer!.sequenceNumber).toBe(next);
+    expect(out.payloadType).toBe(102);
+  });
+
+  test("packets larger than 1,500 bytes are refused at construction", () => {
+    const stream = new Stream("live/m", 1 << 16, 256, () => 0);
+    expect(() => new RtpWriter(stream, { maxPayload: 1461 })).toThrow();
+    expect(new RtpWriter(stream, { maxPayload: 1460 }).maxPayload).toBe(1460);
+  });
+});
+
 describe("RtpViewerPatch", () => {
   test("per-viewer payload types, extension ids and values at the fixed offsets; the rest shared", () => {
     const { stream, push } = makeStream(h264, opus);
