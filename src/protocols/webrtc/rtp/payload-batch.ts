@@ -80,7 +80,8 @@ export class PayloadBatch {
 
   /** Starts payload `count`: returns the arena offset to write it at. */
   begin(): number {
-    assert(this.count < this.offsets.length, `payload batch planned for ${this.offsets.length} packets`);
+    // A constant message: a template literal would build a string per packet even when it holds.
+    assert(this.count < this.offsets.length, "payload batch: more packets than reset() planned");
     return this.pos + this.headroom;
   }
 
