@@ -9,6 +9,7 @@ import { HlsEgress, isHlsFile } from "../protocols/hls/egress.ts";
 import { SrtListener } from "../protocols/srt/listener.ts";
 import { RtmpListener } from "../protocols/rtmp/listener.ts";
 import { serverDtlsCertificate } from "../protocols/webrtc/dtls/certificate.ts";
+import { startWhep } from "../protocols/webrtc/egress.ts";
 import { WebRtcHttp } from "../protocols/webrtc/http.ts";
 import { WhipIngest } from "../protocols/webrtc/ingest.ts";
 import { WebRtcListener } from "../protocols/webrtc/listener.ts";
@@ -73,6 +74,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     host: config.webrtc.host,
     publicAddress: config.webrtc.publicAddress,
     startWhip: (session, n) => void new WhipIngest(session, n.media, paths, () => webrtc.now(), config.webrtc.keyframeIntervalMs),
+    startWhep: startWhep(paths),
   });
 
   // LL-HLS and DASH: one CMAF segmenter per watched stream, two front ends.
