@@ -1,0 +1,199 @@
+/**
+ * The WebRTC transport pieces without a browser: ICE-lite state (validated addresses, newest
+ * nomination wins, consent expiry, records), the reorder buffer in front of the depacketizers, and
+ * the listener on a loopback UDP socket (STUN routed by ufrag and answered with integrity, wrong
+ * passwords, unknown ufrags and unknown addresses dropped and counted, consent freshness closing a
+ * silent session, the session record).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { udp } from "bun";
+import { log } from "../src/core/log.ts";
+import { serverDtlsCertificate, type DtlsCertificate } from "../src/protocols/webrtc/dtls/certificate.ts";
+import { IceState, MAX_VALIDATED_ADDRESSES, randomIceString } from "../src/protocols/webrtc/ice.ts";
+import { WebRtcListener } from "../src/protocols/webrtc/listener.ts";
+import { ReorderBuffer } from "../src/protocols/webrtc/reorder-buffer.ts";
+import { WebRtcSession } from "../src/protocols/webrtc/session.ts";
+import { BindingRequest } from "../src/protocols/webrtc/wire/stun-encode.ts";
+import { stunKey, verifyIntegrity } from "../src/protocols/webrtc/wire/stun-integrity.ts";
+import { BINDING_SUCCESS, decodeStun, StunMessage } from "../src/protocols/webrtc/wire/stun.ts";
+
+describe("IceState", () => {
+  test("credentials are ice-chars of the RFC 8445 §5.3 sizes", () => {
+    const s = new IceState("remote", 0);
+    expect(s.localUfrag).toMatch(/^[A-Za-z0-9+/]{8}$/);
+    expect(s.localPwd).toMatch(/^[A-Za-z0-9+/]{24}$/);
+    expect(randomIceString(30)).toHaveLength(30);
+  });
+
+  test("every checked address is valid; we send to the first until the newest nomination", () => {
+    const s = new IceState("r", 0);
+    expect(s.onCheck("10.0.0.1", 1000, false, 1)).toBe(true);
+    expect(s.selected).toEqual({ address: "10.0.0.1", port: 1000 });
+    expect(s.onCheck("10.0.0.2", 2000, false, 2)).toBe(true);
+    expect(s.selected).toEqual({ address: "10.0.0.1", port: 1000 });
+    expect(s.onCheck("10.0.0.2", 2000, true, 3)).toBe(false); // known: not new, but nominated
+    expect(s.selected).toEqual({ address: "10.0.0.2", port: 2000 });
+    expect(s.nominated).toBe(true);
+    expect(s.onCheck("10.0.0.1", 1000, true, 4)).toBe(false);
+    expect(s.selected).toEqual({ address: "10.0.0.1", port: 1000 });
+    expect(s.isValidated("10.0.0.2", 2000)).toBe(true);
+    expect(s.isValidated("10.0.0.2", 2001)).toBe(false);
+  });
+
+  test("addresses are capped, consent expires, the record round-trips", () => {
+    const s = new IceState("r", 0);
+    for (let i = 0; i < MAX_VALIDATED_ADDRESSES + 3; i++) s.onCheck("192.0.2.1", 5000 + i, false, 100);
+    expect(s.validated).toHaveLength(MAX_VALIDATED_ADDRESSES);
+    expect(s.expired(100 + 8000, 8000)).toBe(false);
+    expect(s.expired(100 + 8001, 8000)).toBe(true);
+    s.onCheck("192.0.2.1", 5001, true, 200);
+    const back = IceState.fromRecord(JSON.parse(JSON.stringify(s.toRecord())), 0);
+    expect(back.toRecord()).toEqual(s.toRecord());
+    expect(back.selected).toBe(back.validated[1]!);
+  });
+});
+
+describe("ReorderBuffer", () => {
+  const run = (seqs: number[], opts: { capacity?: number; waitMs?: number; times?: number[] } = {}) => {
+    const got: number[] = [];
+    const rb = new ReorderBuffer({ deliver: (b) => got.push((b[0]! << 8) | b[1]!) }, opts.capacity ?? 8, opts.waitMs ?? 50);
+    seqs.forEach((s, i) => rb.push(Uint8Array.of(s >> 8, s & 0xff), 2, s, opts.times?.[i] ?? 0));
+    return { got, rb };
+  };
+
+  test("in order passes straight through; a swap is put right", () => {
+    expect(run([1, 2, 3]).got).toEqual([1, 2, 3]);
+    expect(run([1, 3, 2, 4]).got).toEqual([1, 2, 3, 4]);
+    expect(run([65534, 0, 65535, 1]).got).toEqual([65534, 65535, 0, 1]);
+  });
+
+  test("late packets and duplicates are dropped and counted", () => {
+    const { got, rb } = run([5, 7, 7, 6, 5]);
+    expect(got).toEqual([5, 6, 7]);
+    expect(rb.duplicates).toBe(1);
+    expect(rb.late).toBe(1);
+  });
+
+  test("a hole is given up after maxWaitMs, or when the window overflows", () => {
+    const a = run([1, 3, 4, 5], { times: [0, 10, 20, 100] });
+    expect(a.got).toEqual([1, 3, 4, 5]);
+    expect(a.rb.skipped).toBe(1);
+    const b = run([1, 3, 20], { capacity: 8 });
+    expect(b.got).toEqual([1, 3, 20]);
+    const c = run([1, 3]);
+    c.rb.tick(1000);
+    expect(c.got).toEqual([1, 3]);
+  });
+});
+
+describe("WebRtcListener on loopback", () => {
+  let listener: WebRtcListener;
+  let client: udp.Socket<"uint8array">;
+  let cert: DtlsCertificate;
+  const replies: Uint8Array[] = [];
+  let now = 0;
+
+  beforeAll(async () => {
+    cert = await serverDtlsCertificate();
+    listener = new WebRtcListener({ host: "127.0.0.1", port: 0, consentTimeoutMs: 5000 }, log.child("webrtc-test"), () => now);
+    await listener.listen();
+    client = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0, binaryType: "uint8array", socket: { data: (_s, buf) => void replies.push(buf.slice()) } });
+  });
+
+  afterAll(() => {
+    listener?.stop();
+    client?.close();
+  });
+
+  const makeSession = () => {
+    const ice = new IceState("", 0);
+    const s = new WebRtcSession(
+      { id: crypto.randomUUID(), kind: "whep", path: "live/test", localUfrag: ice.localUfrag, localPwd: ice.localPwd, remoteUfrag: "peer", certificate: cert, remoteFingerprint: { algorithm: "sha-256", value: cert.fingerprintSha256 }, nowMs: now },
+      listener.batch,
+      (x) => listener.remove(x),
+    );
+    listener.add(s);
+    return s;
+  };
+
+  const check = (username: string, password: string, useCandidate = false) => {
+    const req = new BindingRequest();
+    crypto.getRandomValues(req.transactionId);
+    req.username = username;
+    req.priority = 1;
+    req.useCandidate = useCandidate;
+    req.key = stunKey(password);
+    const buf = new Uint8Array(req.encodedSize());
+    req.encodeTo(buf, 0);
+    client.send(buf, listener.port, "127.0.0.1");
+    return req.transactionId.slice();
+  };
+
+  const waitReply = async (ms = 1000) => {
+    const end = Date.now() + ms;
+    while (replies.length === 0 && Date.now() < end) await Bun.sleep(5);
+    return replies.shift();
+  };
+
+  test("a check with our ufrag and password is answered (XOR-MAPPED-ADDRESS, integrity) and binds the address", async () => {
+    const s = makeSession();
+    const tid = check(`${s.ice.localUfrag}:peer`, s.ice.localPwd, true);
+    const reply = await waitReply();
+    expect(reply).toBeDefined();
+    const m = new StunMessage();
+    decodeStun(reply!, m);
+    expect(m.type).toBe(BINDING_SUCCESS);
+    expect(m.transactionId).toEqual(tid);
+    expect(m.mappedAddress).toBe("127.0.0.1");
+    expect(m.mappedPort).toBe(client.port);
+    expect(verifyIntegrity(reply!, m, s.ice.key)).toBe(true);
+    expect(s.ice.selected).toEqual({ address: "127.0.0.1", port: client.port });
+    expect(s.ice.nominated).toBe(true);
+    // Media from the bound address reaches the session (dropped there: no DTLS yet).
+    const before = s.counters.dropped;
+    listener.onDatagram(Uint8Array.of(0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1), client.port, "127.0.0.1");
+    expect(s.counters.dropped).toBe(before + 1);
+    const rec = JSON.parse(JSON.stringify(s.toRecord()));
+    expect(rec).toMatchObject({ kind: "whep", path: "live/test", srtp: null, ice: { localUfrag: s.ice.localUfrag, nominated: true } });
+    s.close("test done");
+    expect(listener.sessions.has(s.id)).toBe(false);
+  });
+
+  test("wrong password, unknown ufrag and unknown addresses are dropped and counted", async () => {
+    const s = makeSession();
+    const c = listener.counters;
+    const bad = c.badIntegrity;
+    const unknown = c.unknownUfrag;
+    const addr = c.unknownAddress;
+    check(`${s.ice.localUfrag}:peer`, "not-the-password-at-all");
+    check("nobody:peer", s.ice.localPwd);
+    expect(await waitReply(200)).toBeUndefined();
+    expect(c.badIntegrity).toBe(bad + 1);
+    expect(c.unknownUfrag).toBe(unknown + 1);
+    listener.onDatagram(Uint8Array.of(0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1), 9, "192.0.2.9");
+    listener.onDatagram(Uint8Array.of(22, 254, 253), 9, "192.0.2.9");
+    expect(c.unknownAddress).toBe(addr + 2);
+    expect(s.ice.validated).toHaveLength(0);
+    s.close("test done");
+  });
+
+  test("consent freshness: a session without checks is closed by the sweep; checks keep it", async () => {
+    const silent = makeSession();
+    const alive = makeSession();
+    let reason = "";
+    silent.handler = { onConnected() {}, onRtp() {}, onRtcp() {}, onClose: (r) => void (reason = r) };
+    now = 4000;
+    check(`${alive.ice.localUfrag}:peer`, alive.ice.localPwd);
+    await waitReply();
+    now = 5001;
+    listener.sweep();
+    expect(silent.closed).toBe(true);
+    expect(reason).toContain("no ICE check");
+    expect(alive.closed).toBe(false);
+    now = 9002;
+    listener.sweep();
+    expect(alive.closed).toBe(true);
+    expect(alive.closeReason).toContain("consent expired");
+    expect(listener.sessions.size).toBe(0);
+  });
+});
