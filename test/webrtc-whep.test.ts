@@ -76,6 +76,14 @@ describe("WHEP to Chromium", () => {
       // DELETE ends the viewer's session at once.
       expect(await view.evaluate("stopViewer(true)")).toBe(200);
       expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 0 });
+      // A viewer whose page just goes away (no DELETE) is dropped within 10 s.
+      const gone = await webrtcPage(browser, pageServer);
+      await gone.evaluate(`play(${JSON.stringify(spate.httpUrl(`/${path}/whep`))})`);
+      expect((await gone.evaluate("timeToFirstFrame(5000)")) as number).toBeGreaterThan(0);
+      const closedAt = Date.now();
+      await gone.close();
+      await waitFor("the vanished viewer dropped", async () => (await spate.api("/api/v1/server")).webrtc.sessions.whep === 0, 10_000);
+      console.log(`a viewer whose page closed was dropped after ${Date.now() - closedAt} ms`);
     } finally {
       await pub.evaluate("unpublish()").catch(() => {});
       await pub.close();

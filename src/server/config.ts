@@ -100,7 +100,7 @@ export const ConfigSchema = z.strictObject({
       keyframeIntervalMs: int(0, 60_000)
         .default(2000)
         .describe("ask a WHIP publisher for a keyframe when its last one is this old (LL-HLS/DASH segments and RTMP/SRT joins start at keyframes; 0: never)"),
-      consentTimeoutMs: int(1000, 60_000).default(8000).describe("a WebRTC peer that stopped its ICE checks this long ago is dropped (consent freshness)"),
+      consentTimeoutMs: int(1000, 60_000).default(6000).describe("a WebRTC peer that stopped its ICE checks this long ago is dropped (consent freshness)"),
       socketBufferBytes: int(0, 256 << 20)
         .default(8 << 20)
         .describe("kernel receive and send buffer of the WebRTC UDP socket (0 keeps the OS default)"),
