@@ -38,7 +38,7 @@ A stream is named by a path (live/cam1). URLs, with the default ports:
   LL-HLS    -                                                http://HOST:8080/live/cam1/index.m3u8
   DASH      -                                                http://HOST:8080/live/cam1/index.mpd
   player    -                                                http://HOST:8080/live/cam1/
-  (this version serves RTMP, RTMPS, SRT, LL-HLS, DASH and the player page; WebRTC is on the way)
+  WebRTC media of every WHIP/WHEP session on UDP 8189 (ICE-lite; --webrtc-public-address behind NAT)
   API http://HOST:8080/api/v1/   metrics /metrics   liveness /healthz
 
 On start, serve prints one JSON line with the ports it listens on (useful with port 0):
