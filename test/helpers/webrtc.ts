@@ -53,7 +53,39 @@ async function unpublish() {
   return r ? r.status : 0;
 }
 
-async function play(url) {
+/** The answer's candidates replaced by one on 127.0.0.1:port (a relay in front of spate). */
+function throughRelay(sdp, port) {
+  const out = [];
+  for (const line of sdp.split("\r\n")) {
+    if (line.startsWith("a=candidate:")) continue;
+    out.push(line);
+    if (line.startsWith("a=ice-pwd:")) out.push("a=candidate:1 1 udp 2130706431 127.0.0.1 " + port + " typ host");
+  }
+  return out.join("\r\n");
+}
+
+let watch = null;
+/** Polls getStats every 50 ms; records the longest time without a new decoded frame after the first. */
+function startFreezeWatch() {
+  const w = { lastFrames: 0, lastChange: 0, longestMs: 0, timer: 0 };
+  w.timer = setInterval(async () => {
+    const v = (await viewerStats()).video;
+    const now = performance.now();
+    if (!v || !v.framesDecoded) return;
+    if (v.framesDecoded !== w.lastFrames) {
+      if (w.lastChange) w.longestMs = Math.max(w.longestMs, now - w.lastChange);
+      w.lastFrames = v.framesDecoded;
+      w.lastChange = now;
+    }
+  }, 50);
+  watch = w;
+}
+function freezeReport() {
+  clearInterval(watch.timer);
+  return { longestMs: Math.max(watch.longestMs, performance.now() - watch.lastChange), frames: watch.lastFrames };
+}
+
+async function play(url, relayPort) {
   viewer = new RTCPeerConnection();
   viewer.addTransceiver("video", { direction: "recvonly" });
   viewer.addTransceiver("audio", { direction: "recvonly" });
@@ -69,7 +101,8 @@ async function play(url) {
   const r = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp" }, body: viewer.localDescription.sdp });
   if (r.status !== 201) throw new Error("WHEP POST " + r.status + ": " + (await r.text()));
   viewerLocation = new URL(r.headers.get("location"), url).href;
-  await viewer.setRemoteDescription({ type: "answer", sdp: await r.text() });
+  const answer = await r.text();
+  await viewer.setRemoteDescription({ type: "answer", sdp: relayPort ? throughRelay(answer, relayPort) : answer });
   return { location: viewerLocation };
 }
 
