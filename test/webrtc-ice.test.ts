@@ -74,6 +74,13 @@ describe("ReorderBuffer", () => {
     expect(rb.late).toBe(1);
   });
 
+  test("each new hole is reported once for a NACK (not for a jump past the window)", () => {
+    const holes: [number, number][] = [];
+    const rb = new ReorderBuffer({ deliver: () => {}, missing: (first, count) => void holes.push([first, count]) }, 8, 50);
+    for (const s of [65533, 65534, 1, 0, 65535, 2, 4, 3, 40]) rb.push(new Uint8Array(2), 2, s, 0);
+    expect(holes).toEqual([[65535, 2], [3, 1]]);
+  });
+
   test("a hole is given up after maxWaitMs, or when the window overflows", () => {
     const a = run([1, 3, 4, 5], { times: [0, 10, 20, 100] });
     expect(a.got).toEqual([1, 3, 4, 5]);

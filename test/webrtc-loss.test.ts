@@ -1,7 +1,9 @@
 /**
  * WHEP through a lossy link: a UDP relay drops 5 % of the datagrams each way (STUN, DTLS, SRTP and
  * SRTCP alike) between spate and a Chromium viewer of an ffmpeg RTMP stream. NACKs are answered
- * from the packet history, so video plays on: no stretch over 500 ms without a decoded frame.
+ * from the packet history, so video plays on: no stretch over 500 ms without a decoded frame. And a
+ * Chromium WHIP publisher behind the same kind of link: spate NACKs the holes it sees and the
+ * retransmissions fill them, so frames keep coming into the stream.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { launchChromium, type Browser } from "./helpers/browser.ts";
@@ -56,5 +58,31 @@ test("5 % loss each way: NACKs answered, no freeze over 500 ms in 10 s", async (
   } finally {
     await view.evaluate("stopViewer(true)").catch(() => {});
     await view.close();
+  }
+}, 40_000);
+
+test("WHIP publisher behind 5 % loss each way: spate NACKs, the stream keeps its frames", async () => {
+  const path = "live/lossy-whip";
+  const pubRelay = await startUdpRelay({ targetPort: spate.ports.webrtc!, loss: 0.05, delayMs: 5, seed: 11 });
+  const page = await webrtcPage(browser, pageServer);
+  try {
+    await page.evaluate(`publish(${JSON.stringify(spate.httpUrl(`/${path}/whip`))}, "h264", ${pubRelay.port})`);
+    const video = async () => {
+      const s = await spate.api(`/api/v1/streams/${path}`).catch(() => null);
+      return s?.tracks?.find((t: { kind: string }) => t.kind === "video")?.frames ?? 0;
+    };
+    await waitFor("video frames", async () => (await video()) > 0, 15_000);
+    const before = await video();
+    await Bun.sleep(6000);
+    const s = await spate.api(`/api/v1/streams/${path}`);
+    const v = s.publisher.stats.tracks.find((t: { codec: string }) => t.codec === "h264");
+    console.log(`WHIP behind 5 % loss: ${(await video()) - before} video frames in 6 s; publisher ${JSON.stringify({ nacksSent: s.publisher.stats.nacksSent, plisSent: s.publisher.stats.plisSent, video: v })}`);
+    expect(pubRelay.stats.dropped).toBeGreaterThan(10);
+    expect(s.publisher.stats.nacksSent).toBeGreaterThan(0);
+    expect((await video()) - before).toBeGreaterThan(60);
+  } finally {
+    await page.evaluate("unpublish()").catch(() => {});
+    await page.close();
+    pubRelay.close();
   }
 }, 40_000);

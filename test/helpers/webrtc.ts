@@ -13,7 +13,7 @@ import type { Browser } from "./browser.ts";
 const SCRIPT = String.raw`
 let pc = null, location_ = null, viewer = null, viewerLocation = null, postAt = 0, firstFrameAt = 0;
 
-async function publish(url, codec) {
+async function publish(url, codec, relayPort) {
   const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360, frameRate: 30 } });
   pc = new RTCPeerConnection();
   for (const track of media.getTracks()) {
@@ -33,7 +33,8 @@ async function publish(url, codec) {
   const r = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp" }, body: pc.localDescription.sdp });
   if (r.status !== 201) throw new Error("WHIP POST " + r.status + ": " + (await r.text()));
   location_ = new URL(r.headers.get("location"), url).href;
-  await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+  const answer = await r.text();
+  await pc.setRemoteDescription({ type: "answer", sdp: relayPort ? throughRelay(answer, relayPort) : answer });
   return { location: location_, etag: r.headers.get("etag") };
 }
 

@@ -5,7 +5,8 @@
  * anchored to the session's clock at each track's first frame (audio and video start together
  * from a browser; their RTP clocks have random offsets, RFC 3550 §5.1).
  *
- * RTCP back to the publisher (RFC 4585, draft-alvestrand-rmcat-remb): a receiver report and a REMB
+ * RTCP back to the publisher (RFC 4585, draft-alvestrand-rmcat-remb): a NACK as soon as the reorder
+ * buffer sees a hole (the retransmission fills it while later packets wait), a receiver report and a REMB
  * every second (we answer without transport-cc, so the browser's estimate rides on REMB and loss),
  * and a PLI — at most one per PLI_INTERVAL_MS — while a depacketizer waits for a keyframe, a
  * viewer asks for one, or the last one is older than the keyframe interval.
@@ -28,7 +29,7 @@ import { Vp8Depacketizer } from "./rtp/vp8.ts";
 import { Vp9Depacketizer } from "./rtp/vp9.ts";
 import type { NegotiatedMedia } from "./sdp/answer.ts";
 import type { SessionHandler, WebRtcSession } from "./session.ts";
-import { Pli, Remb } from "./wire/rtcp-feedback.ts";
+import { Nack, Pli, Remb } from "./wire/rtcp-feedback.ts";
 import { ReceiverReport } from "./wire/rtcp-report.ts";
 import { PT_BYE, RtcpReader } from "./wire/rtcp.ts";
 import { decodeRtp, RtpPacket } from "./wire/rtp.ts";
@@ -73,6 +74,10 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     this.packets = 0;
     this.firstSeq = -1;
     this.pkt = new RtpPacket();
+  }
+
+  missing(first: number, count: number): void {
+    if (this.media.rtcpFb.nack) this.owner.sendNack(this.ssrc, first, count);
   }
 
   deliver(buf: Uint8Array, len: number): void {
@@ -180,6 +185,9 @@ export class WhipIngest implements Publisher, SessionHandler {
   private readonly rr = new ReceiverReport();
   private readonly remb = new Remb();
   private readonly pli = new Pli();
+  private readonly nack = new Nack();
+  private readonly lost = new Uint16Array(32);
+  nacksSent = 0;
   private readonly out = new Uint8Array(1500);
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastPliMs = -Infinity;
@@ -245,6 +253,19 @@ export class WhipIngest implements Publisher, SessionHandler {
     }
   }
 
+  /** RFC 4585 §6.2.1: ask the publisher to resend packets the reorder buffer saw skipped. */
+  sendNack(ssrc: number, first: number, count: number): void {
+    if (ssrc === 0 || !this.session.connected) return;
+    const n = Math.min(count, this.lost.length);
+    for (let i = 0; i < n; i++) this.lost[i] = (first + i) & 0xffff;
+    const k = this.nack;
+    k.senderSsrc = this.localSsrc;
+    k.mediaSsrc = ssrc;
+    k.setLost(this.lost, n);
+    this.session.sendRtcp(this.out, k.encodeTo(this.out, 0));
+    this.nacksSent += n;
+  }
+
   /** A viewer (or a joining one) wants a keyframe: PLI, rate-limited. */
   requestKeyframe(): void {
     this.keyframeRequests++;
@@ -277,6 +298,7 @@ export class WhipIngest implements Publisher, SessionHandler {
       unprotectFailed: c.unprotectFailed,
       framesIn: this.framesIn,
       plisSent: this.plisSent,
+      nacksSent: this.nacksSent,
       tracks: this.medias.map((m) => ({
         mid: m.media.mid,
         codec: m.media.codec,

@@ -12,6 +12,8 @@ export const REORDER_SLOT_BYTES = 1500;
 export interface PacketDelivery {
   /** `buf[0, len)` is one RTP packet; valid only during the call. */
   deliver(buf: Uint8Array, len: number): void;
+  /** Packets `first`..`first + count - 1` (mod 2^16) were skipped by a newer one: worth a NACK. Once per hole. */
+  missing?(first: number, count: number): void;
 }
 
 export class ReorderBuffer {
@@ -29,6 +31,8 @@ export class ReorderBuffer {
   private expected: number;
   /** When the oldest held packet started waiting. */
   private waitingSinceMs: number;
+  /** Newest sequence number seen, -1 before the first packet. */
+  private newest: number;
 
   constructor(
     private readonly out: PacketDelivery,
@@ -43,10 +47,16 @@ export class ReorderBuffer {
     this.held = 0;
     this.expected = -1;
     this.waitingSinceMs = 0;
+    this.newest = -1;
   }
 
   push(buf: Uint8Array, len: number, seq: number, nowMs: number): void {
-    if (this.expected < 0) this.expected = seq;
+    if (this.expected < 0) this.expected = this.newest = seq;
+    const ahead = seqDelta(seq, this.newest);
+    if (ahead > 0) {
+      if (ahead > 1 && ahead < this.capacity) this.out.missing?.((this.newest + 1) & 0xffff, ahead - 1);
+      this.newest = seq;
+    }
     const d = seqDelta(seq, this.expected);
     if (d < 0) {
       this.late++;
