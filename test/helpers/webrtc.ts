@@ -38,6 +38,75 @@ async function publish(url, codec, relayPort) {
   return { location: location_, etag: r.headers.get("etag") };
 }
 
+/**
+ * Publishes a canvas that shows the wall clock (Date.now(), low 32 bits) as 32 black/white cells
+ * of 40x40 px (two rows of 16), redrawn every 10 ms; a viewer in the same browser reads it back.
+ */
+async function publishClock(url, codec) {
+  const canvas = document.createElement("canvas");
+  canvas.width = 640;
+  canvas.height = 360;
+  const g = canvas.getContext("2d");
+  const draw = () => {
+    const t = Date.now() >>> 0;
+    g.fillStyle = "#808080";
+    g.fillRect(0, 0, 640, 360);
+    for (let i = 0; i < 32; i++) {
+      g.fillStyle = (t >>> (31 - i)) & 1 ? "#ffffff" : "#000000";
+      g.fillRect((i % 16) * 40, 100 + Math.floor(i / 16) * 40, 40, 40);
+    }
+  };
+  draw();
+  setInterval(draw, 10);
+  const media = canvas.captureStream(30);
+  pc = new RTCPeerConnection();
+  const tr = pc.addTransceiver(media.getVideoTracks()[0], { direction: "sendonly" });
+  const want = RTCRtpSender.getCapabilities("video").codecs.filter((c) => c.mimeType.toLowerCase() === "video/" + codec && (codec !== "h264" || /packetization-mode=1/.test(c.sdpFmtpLine || "")));
+  tr.setCodecPreferences(want);
+  await pc.setLocalDescription(await pc.createOffer());
+  const r = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp" }, body: pc.localDescription.sdp });
+  if (r.status !== 201) throw new Error("WHIP POST " + r.status + ": " + (await r.text()));
+  location_ = new URL(r.headers.get("location"), url).href;
+  await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+}
+
+/** Reads the clock cells of each frame the viewer's video presents: latency samples in ms. */
+async function measureClock(ms) {
+  const video = document.querySelector("video");
+  const canvas = document.createElement("canvas");
+  canvas.width = 640;
+  canvas.height = 360;
+  const g = canvas.getContext("2d", { willReadFrequently: true });
+  const samples = [];
+  let bad = 0;
+  const read = () => {
+    if (video.videoWidth === 0) return;
+    g.drawImage(video, 0, 0, 640, 360);
+    const px = g.getImageData(0, 100, 640, 80).data;
+    let t = 0;
+    for (let i = 0; i < 32; i++) {
+      const x = (i % 16) * 40 + 20, y = Math.floor(i / 16) * 40 + 20;
+      const lum = px[(y * 640 + x) * 4 + 1];
+      t = t * 2 + (lum > 128 ? 1 : 0);
+    }
+    const d = ((Date.now() >>> 0) - t + 4294967296) % 4294967296;
+    if (d < 5000) samples.push(d); else bad++;
+  };
+  const end = performance.now() + ms;
+  if (video.requestVideoFrameCallback) {
+    await new Promise((resolve) => {
+      const onFrame = () => { read(); if (performance.now() < end) video.requestVideoFrameCallback(onFrame); else resolve(); };
+      video.requestVideoFrameCallback(onFrame);
+      setTimeout(resolve, ms + 1000);
+    });
+  } else {
+    while (performance.now() < end) { read(); await new Promise((r) => setTimeout(r, 10)); }
+  }
+  samples.sort((a, b) => a - b);
+  const q = (f) => samples.length ? samples[Math.min(samples.length - 1, Math.floor(f * samples.length))] : -1;
+  return { n: samples.length, bad, p50: q(0.5), p90: q(0.9), max: samples.length ? samples[samples.length - 1] : -1 };
+}
+
 async function publisherStats() {
   const out = { video: null, audio: null, state: pc ? pc.connectionState : "none" };
   if (!pc) return out;
