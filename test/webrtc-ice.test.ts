@@ -3,7 +3,7 @@
  * nomination wins, consent expiry, records), the reorder buffer in front of the depacketizers, and
  * the listener on a loopback UDP socket (STUN routed by ufrag and answered with integrity, wrong
  * passwords, unknown ufrags and unknown addresses dropped and counted, consent freshness closing a
- * silent session, the session record).
+ * silent session), and sessions restored from their plain records continuing SRTP.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { udp } from "bun";
@@ -13,6 +13,8 @@ import { IceState, MAX_VALIDATED_ADDRESSES, randomIceString } from "../src/proto
 import { WebRtcListener } from "../src/protocols/webrtc/listener.ts";
 import { ReorderBuffer } from "../src/protocols/webrtc/reorder-buffer.ts";
 import { WebRtcSession } from "../src/protocols/webrtc/session.ts";
+import { keyingMaterialLength, srtpContexts } from "../src/protocols/webrtc/srtp/keying.ts";
+import { AEAD_AES_128_GCM } from "../src/protocols/webrtc/srtp/profile.ts";
 import { BindingRequest } from "../src/protocols/webrtc/wire/stun-encode.ts";
 import { stunKey, verifyIntegrity } from "../src/protocols/webrtc/wire/stun-integrity.ts";
 import { BINDING_SUCCESS, decodeStun, StunMessage } from "../src/protocols/webrtc/wire/stun.ts";
@@ -202,5 +204,65 @@ describe("WebRtcListener on loopback", () => {
     expect(alive.closed).toBe(true);
     expect(alive.closeReason).toContain("consent expired");
     expect(listener.sessions.size).toBe(0);
+  });
+});
+
+describe("WebRtcSession records (upgrade hand-over)", () => {
+  const rtp = (seq: number, ssrc = 0x11223344) => {
+    const p = new Uint8Array(12 + 100);
+    p[0] = 0x80;
+    p[1] = 96;
+    p[2] = seq >> 8;
+    p[3] = seq & 0xff;
+    new DataView(p.buffer).setUint32(8, ssrc);
+    for (let i = 12; i < p.length; i++) p[i] = (seq + i) & 0xff;
+    return p;
+  };
+
+  test("a session restored from its JSON record continues SRTP both ways, across a sequence wrap, with replay protection", async () => {
+    const cert = await serverDtlsCertificate();
+    const km = crypto.getRandomValues(new Uint8Array(keyingMaterialLength(AEAD_AES_128_GCM)));
+    const server = srtpContexts(AEAD_AES_128_GCM, km, "server");
+    const client = srtpContexts(AEAD_AES_128_GCM, km, "client");
+    const ice = new IceState("peer", 0);
+    ice.onCheck("127.0.0.1", 40000, true, 0);
+    const r0 = { id: "s1", kind: "whip" as const, path: "live/move", ice: ice.toRecord(), srtp: { profile: AEAD_AES_128_GCM.id, protect: server.protect.toRecord(), unprotect: server.unprotect.toRecord() } };
+    const sent: Uint8Array[] = [];
+    const got: Uint8Array[] = [];
+    const transport = { send: (b: Uint8Array, len: number, port: number, address: string) => void (expect([port, address]).toEqual([40000, "127.0.0.1"]), sent.push(b.slice(0, len))) };
+    const handler = { onConnected() {}, onRtp: (b: Uint8Array, n: number) => void got.push(b.slice(0, n)), onRtcp() {}, onClose() {} };
+    const restore = (record: unknown) => {
+      const s = new WebRtcSession(
+        { id: "s1", kind: "whip", path: "live/move", localUfrag: "", localPwd: "", remoteUfrag: "", certificate: cert, remoteFingerprint: { algorithm: "sha-256", value: "" }, nowMs: 0, restore: JSON.parse(JSON.stringify(record)) },
+        transport,
+        () => {},
+      );
+      s.handler = handler;
+      return s;
+    };
+    const fromClient = (seq: number) => {
+      const out = new Uint8Array(200);
+      const n = client.protect.protect(rtp(seq), 112, out, 0);
+      return out.subarray(0, n);
+    };
+    const clientOpens = (b: Uint8Array) => client.unprotect.unprotect(b, b.length, new Uint8Array(200), 0);
+
+    const s1 = restore(r0);
+    expect(s1.connected).toBe(true);
+    expect(s1.ice.selected).toEqual({ address: "127.0.0.1", port: 40000 });
+    const late = fromClient(65535);
+    s1.handleRtp(fromClient(65534));
+    s1.handleRtp(late);
+    for (const seq of [65534, 65535]) s1.sendRtp(rtp(seq, 0x55667788), 112);
+    const s2 = restore(s1.toRecord());
+    s2.handleRtp(fromClient(0));
+    s2.handleRtp(late); // a replay of what s1 already took
+    expect(s2.counters.unprotectFailed).toBe(1);
+    for (const seq of [0, 1]) s2.sendRtp(rtp(seq, 0x55667788), 112);
+    expect(got.map((p) => (p[2]! << 8) | p[3]!)).toEqual([65534, 65535, 0]);
+    expect(got[2]).toEqual(rtp(0));
+    expect(sent.map(clientOpens)).toEqual([112, 112, 112, 112]); // the ROC went on across the wrap
+    s1.close("moved");
+    s2.close("done");
   });
 });

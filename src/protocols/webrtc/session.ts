@@ -10,9 +10,9 @@
 import type { DtlsCertificate, Fingerprint } from "./dtls/certificate.ts";
 import { DtlsSession } from "./dtls/session.ts";
 import { IceState, type IceRecord } from "./ice.ts";
-import type { SrtpContext, SrtpContextRecord } from "./srtp/context.ts";
+import { SrtpContext, type SrtpContextRecord } from "./srtp/context.ts";
 import { srtpContexts } from "./srtp/keying.ts";
-import type { SrtpProfile } from "./srtp/profile.ts";
+import { srtpProfile, type SrtpProfile } from "./srtp/profile.ts";
 
 /** Bigger than any datagram we accept or send (MTU-sized RTP plus the SRTP tag). */
 export const MAX_DATAGRAM = 2048;
@@ -40,6 +40,7 @@ export interface WebRtcSessionRecord {
   kind: SessionKind;
   path: string;
   ice: IceRecord;
+  /** Null before DTLS finished: such a session cannot move (its peer restarts it). */
   srtp: { profile: number; protect: SrtpContextRecord; unprotect: SrtpContextRecord } | null;
 }
 
@@ -61,14 +62,15 @@ export class WebRtcSession {
   readonly id: string;
   readonly kind: SessionKind;
   readonly path: string;
-  readonly ice: IceState;
+  ice: IceState;
   readonly createdMs: number;
   readonly counters: SessionCounters;
   handler: SessionHandler | null;
   closed: boolean;
   closeReason: string;
   profile: SrtpProfile | null;
-  private dtls: DtlsSession;
+  /** Null for a session restored from a record (its handshake happened in another process). */
+  private dtls: DtlsSession | null;
   private protect: SrtpContext | null;
   private unprotect: SrtpContext | null;
   private readonly out: Uint8Array;
@@ -85,6 +87,8 @@ export class WebRtcSession {
       certificate: DtlsCertificate;
       remoteFingerprint: Fingerprint;
       nowMs: number;
+      /** Continue a session handed over by another process (DESIGN: upgrade without dropping sessions). */
+      restore?: WebRtcSessionRecord;
     },
     private readonly transport: Transport,
     /** Told when the session ends so it can forget its routes. */
@@ -104,6 +108,17 @@ export class WebRtcSession {
     this.unprotect = null;
     this.out = new Uint8Array(MAX_DATAGRAM);
     this.plain = new Uint8Array(MAX_DATAGRAM);
+    const r = opts.restore;
+    if (r) {
+      this.ice = IceState.fromRecord(r.ice, opts.nowMs);
+      this.dtls = null;
+      if (r.srtp) {
+        this.profile = srtpProfile(r.srtp.profile);
+        this.protect = SrtpContext.fromRecord(r.srtp.protect);
+        this.unprotect = SrtpContext.fromRecord(r.srtp.unprotect);
+      }
+      return;
+    }
     this.dtls = new DtlsSession(
       { certificate: opts.certificate, remoteFingerprints: [opts.remoteFingerprint] },
       {
@@ -127,7 +142,8 @@ export class WebRtcSession {
 
   handleDtls(buf: Uint8Array): void {
     this.counters.bytesIn += buf.length;
-    this.dtls.handleDatagram(buf);
+    if (this.dtls) this.dtls.handleDatagram(buf);
+    else this.counters.dropped++; // a restored session has no DTLS state: only SRTP goes on
   }
 
   handleRtp(buf: Uint8Array): void {
@@ -191,13 +207,14 @@ export class WebRtcSession {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
-    this.dtls.close();
+    this.dtls?.close();
     this.protect?.close();
     this.unprotect?.close();
     this.onEnded(this);
     this.handler?.onClose(reason);
   }
 
+  /** Everything another process needs to continue this session (with the socket's descriptor). */
   toRecord(): WebRtcSessionRecord {
     return {
       id: this.id,
