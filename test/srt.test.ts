@@ -10,6 +10,7 @@ import { decodeErrors, ffprobe, publishLavfi, readToFile, tempFile } from "./hel
 import { sleep, spawnBounded } from "./helpers/process.ts";
 import { startSpate, type Spate } from "./helpers/server.ts";
 import { startUdpRelay } from "./helpers/udp-relay.ts";
+import { freeUdpPort } from "./helpers/ports.ts";
 
 let spate: Spate;
 const PASS = "spate-srt-secret";
@@ -154,6 +155,29 @@ describe("SRT encryption", () => {
       expect(check.frames.video).toBeGreaterThan(60);
     }, 60_000);
   }
+
+  test("pbkeylen 24: srt-live-transmit publishes encrypted (ffmpeg's TS over UDP into it), ffmpeg reads", async () => {
+    const path = "live/enc24";
+    const udpPort = await freeUdpPort();
+    const extra = `&passphrase=${PASS}&pbkeylen=24`;
+    const publishUrl = srtUrl(enc.ports.srt!, `publish:${path}`, extra).replace("latency=200000", "latency=200");
+    const relay = spawnBounded(["srt-live-transmit", "-q", `udp://127.0.0.1:${udpPort}`, publishUrl], { timeoutMs: 30_000 });
+    try {
+      await sleep(300); // srt-live-transmit binds its UDP input before the source starts
+      const src = publishLavfi(`udp://127.0.0.1:${udpPort}?pkt_size=1316`, { seconds: 6, size: "320x240", format: "mpegts" });
+      const until = Date.now() + 10_000;
+      while (!(await enc.request(`/api/v1/streams/${path}`)).ok && Date.now() < until) await sleep(100);
+      const s = await enc.api(`/api/v1/streams/${path}`);
+      expect(s.publisher.stats.encrypted).toBe(true);
+      const file = tempFile("enc24-ff.ts");
+      await readToFile(srtUrl(enc.ports.srt!, `read:${path}`, extra), file, { seconds: 3, timeoutMs: 20_000 });
+      await src.done;
+      expect((await ffprobe(file)).video!.packets.length).toBeGreaterThan(40);
+      expect(await decodeErrors(file)).toBe("");
+    } finally {
+      await relay.stop();
+    }
+  }, 60_000);
 });
 
 describe("SRT through a lossy link", () => {
