@@ -57,6 +57,7 @@ describe("WHEP to Chromium", () => {
       const firstMs = (await view.evaluate("timeToFirstFrame(5000)")) as number;
       console.log(`WHIP -> WHEP (Chromium -> Chromium): first frame decoded ${firstMs.toFixed(0)} ms after the WHEP POST`);
       expect(firstMs).toBeGreaterThan(0);
+      await waitFor("audio at the viewer", async () => ((await view.evaluate("viewerStats()")) as ViewerStats).audio?.totalSamplesReceived, 5000);
       const samples: ViewerStats[] = [];
       for (let i = 0; i <= 5; i++) {
         samples.push((await view.evaluate("viewerStats()")) as ViewerStats);

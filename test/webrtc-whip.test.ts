@@ -96,6 +96,7 @@ async function publishAndCheck(path: string, codec: "h264" | "vp8") {
   }, 15_000).catch((e) => {
     throw new Error(`${e.message}\n${browser.logTail()}`);
   });
+  console.log(`WHIP ${codec}: publisher ${JSON.stringify(info.publisher?.stats)}`);
   const video = info.tracks.find((t: any) => t.kind === "video");
   const audio = info.tracks.find((t: any) => t.kind === "audio");
   expect(video.codec).toBe(codec);

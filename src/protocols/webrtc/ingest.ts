@@ -58,6 +58,8 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
   base: number;
   packets: number;
   firstSeq: number;
+  /** Padding-only packets taken out of the sequence the depacketizer sees. */
+  paddingOnly: number;
   private readonly pkt: RtpPacket;
 
   constructor(
@@ -73,6 +75,7 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     this.base = Number.NaN;
     this.packets = 0;
     this.firstSeq = -1;
+    this.paddingOnly = 0;
     this.pkt = new RtpPacket();
   }
 
@@ -87,7 +90,13 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     } catch {
       return;
     }
-    this.depacketizer.push(p.payload, p.marker, p.timestamp, p.sequenceNumber);
+    if (p.payload.length === 0) {
+      // RFC 3550 §5.1 padding only: a bandwidth probe sent on the media SSRC (no RTX negotiated).
+      // The depacketizer must not see it, nor a hole where it was: later numbers shift down by one.
+      this.paddingOnly++;
+      return;
+    }
+    this.depacketizer.push(p.payload, p.marker, p.timestamp, (p.sequenceNumber - this.paddingOnly) & 0xffff);
   }
 
   onParameterSets(sps: Uint8Array, pps: Uint8Array): void {
@@ -306,6 +315,7 @@ export class WhipIngest implements Publisher, SessionHandler {
         lost: m.depacketizer.stats.lost,
         framesDropped: m.depacketizer.stats.framesDropped,
         reorderSkipped: m.reorder.skipped,
+        paddingOnly: m.paddingOnly,
       })),
     };
   }
