@@ -97,6 +97,7 @@ async function publishAndCheck(path: string, codec: "h264" | "vp8") {
     throw new Error(`${e.message}\n${browser.logTail()}`);
   });
   console.log(`WHIP ${codec}: publisher ${JSON.stringify(info.publisher?.stats)}`);
+  for (const t of info.publisher.stats.tracks) expect({ codec: t.codec, repeatedTimestamps: t.repeatedTimestamps }).toEqual({ codec: t.codec, repeatedTimestamps: 0 });
   const video = info.tracks.find((t: any) => t.kind === "video");
   const audio = info.tracks.find((t: any) => t.kind === "audio");
   expect(video.codec).toBe(codec);

@@ -143,7 +143,7 @@ export class WhepEgress implements RingReader, SessionHandler {
   onRtcp(buf: Uint8Array, len: number): void {
     const r = this.rtcp;
     try {
-      r.reset(buf.subarray(0, len));
+      r.reset(buf.length === len ? buf : buf.subarray(0, len));
       while (r.next()) {
         const pt = r.packetType;
         if (pt === PT_PSFB && (r.count === FMT_PLI || r.count === FMT_FIR)) {

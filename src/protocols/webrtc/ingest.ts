@@ -60,6 +60,9 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
   firstSeq: number;
   /** Padding-only packets taken out of the sequence the depacketizer sees. */
   paddingOnly: number;
+  /** Frames with the same RTP timestamp as the one before (counted, for the API). */
+  repeatedTimestamps: number;
+  private lastExt: number;
   private readonly pkt: RtpPacket;
 
   constructor(
@@ -76,6 +79,8 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     this.packets = 0;
     this.firstSeq = -1;
     this.paddingOnly = 0;
+    this.repeatedTimestamps = 0;
+    this.lastExt = Number.NaN;
     this.pkt = new RtpPacket();
   }
 
@@ -86,7 +91,7 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
   deliver(buf: Uint8Array, len: number): void {
     const p = this.pkt;
     try {
-      if (decodeRtp(buf.subarray(0, len), p) === 0) return;
+      if (decodeRtp(buf.length === len ? buf : buf.subarray(0, len), p) === 0) return;
     } catch {
       return;
     }
@@ -126,6 +131,8 @@ class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
       }
     }
     const ext = this.ts.unwrap(timestamp);
+    if (ext === this.lastExt) this.repeatedTimestamps++; // a split access unit would show here (the stream nudges its dts)
+    this.lastExt = ext;
     if (this.base !== this.base) this.base = Math.round(((this.owner.now() - this.owner.startMs) / 1000) * this.media.clockRate) - ext;
     const t = ext + this.base;
     this.owner.stream.push(payload, this.track!.id, t, t, keyframe);
@@ -237,7 +244,7 @@ export class WhipIngest implements Publisher, SessionHandler {
   onRtp(buf: Uint8Array, len: number): void {
     const p = this.pkt;
     try {
-      if (decodeRtp(buf.subarray(0, len), p) === 0) return;
+      if (decodeRtp(buf.length === len ? buf : buf.subarray(0, len), p) === 0) return;
     } catch {
       return;
     }
@@ -255,7 +262,7 @@ export class WhipIngest implements Publisher, SessionHandler {
   onRtcp(buf: Uint8Array, len: number): void {
     const r = this.rtcp;
     try {
-      r.reset(buf.subarray(0, len));
+      r.reset(buf.length === len ? buf : buf.subarray(0, len));
       while (r.next()) if (r.packetType === PT_BYE) return this.session.close("publisher sent RTCP BYE");
     } catch {
       // malformed compound: ignored
@@ -316,6 +323,7 @@ export class WhipIngest implements Publisher, SessionHandler {
         framesDropped: m.depacketizer.stats.framesDropped,
         reorderSkipped: m.reorder.skipped,
         paddingOnly: m.paddingOnly,
+        repeatedTimestamps: m.repeatedTimestamps,
       })),
     };
   }

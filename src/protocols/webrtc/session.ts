@@ -25,7 +25,7 @@ export interface Transport {
 export interface SessionHandler {
   /** DTLS done, SRTP keys in place: media may flow. */
   onConnected(): void;
-  /** A decrypted RTP packet, `buf[0, len)`, valid only during the call. */
+  /** A decrypted RTP packet, `buf[0, len)` (buf.length === len), valid only during the call. */
   onRtp(buf: Uint8Array, len: number): void;
   /** A decrypted compound RTCP packet, valid only during the call. */
   onRtcp(buf: Uint8Array, len: number): void;
@@ -75,6 +75,8 @@ export class WebRtcSession {
   private unprotect: SrtpContext | null;
   private readonly out: Uint8Array;
   private readonly plain: Uint8Array;
+  /** Views of `plain` by length, made once each: decoders take a packet as an exact view, none made per packet. */
+  private readonly plainViews: (Uint8Array | undefined)[];
 
   constructor(
     opts: {
@@ -108,6 +110,7 @@ export class WebRtcSession {
     this.unprotect = null;
     this.out = new Uint8Array(MAX_DATAGRAM);
     this.plain = new Uint8Array(MAX_DATAGRAM);
+    this.plainViews = [];
     const r = opts.restore;
     if (r) {
       this.ice = IceState.fromRecord(r.ice, opts.nowMs);
@@ -159,7 +162,7 @@ export class WebRtcSession {
       return;
     }
     c.rtpIn++;
-    this.handler.onRtp(this.plain, n);
+    this.handler.onRtp(this.plainView(n), n);
   }
 
   handleRtcp(buf: Uint8Array): void {
@@ -175,7 +178,7 @@ export class WebRtcSession {
       return;
     }
     c.rtcpIn++;
-    this.handler.onRtcp(this.plain, n);
+    this.handler.onRtcp(this.plainView(n), n);
   }
 
   /** SRTP-protects and sends one RTP packet `buf[off, off + len)`. */
@@ -223,6 +226,10 @@ export class WebRtcSession {
       ice: this.ice.toRecord(),
       srtp: this.protect && this.unprotect && this.profile ? { profile: this.profile.id, protect: this.protect.toRecord(), unprotect: this.unprotect.toRecord() } : null,
     };
+  }
+
+  private plainView(n: number): Uint8Array {
+    return (this.plainViews[n] ??= this.plain.subarray(0, n));
   }
 
   private sendRaw(buf: Uint8Array, len: number): void {
