@@ -19,10 +19,11 @@ import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./h
 /**
  * decodeErrors for variable-frame-rate video: a browser's frame times follow its capture and CPU,
  * and ffmpeg's default null-muxer timebase (1/frame rate) then folds two close frames onto one tick
- * ("non monotonically increasing dts"). Passthrough keeps the stream's own times.
+ * ("non monotonically increasing dts"). Passthrough in a 90 kHz timebase keeps the stream's own times
+ * (checked: a file with two frames 2 ms apart fails the default and passes this).
  */
 async function decodeErrorsVfr(file: string): Promise<string> {
-  const exit = await spawnBounded(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", file, "-fps_mode", "passthrough", "-f", "null", "-"], { timeoutMs: 60_000 }).done;
+  const exit = await spawnBounded(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", file, "-fps_mode", "passthrough", "-enc_time_base:v", "1/90000", "-f", "null", "-"], { timeoutMs: 60_000 }).done;
   if (exit.code !== 0 && !exit.stderr.trim()) return describeExit("ffmpeg", exit);
   return exit.stderr.trim();
 }
