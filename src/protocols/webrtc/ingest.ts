@@ -12,28 +12,15 @@
  * viewer asks for one, or the last one is older than the keyframe interval.
  */
 import { randomBytes } from "node:crypto";
-import { buildAvcConfig, describeAvcConfig } from "../../codecs/h264.ts";
-import { buildAv1ConfigFromSequenceHeader, describeAv1Config } from "../../codecs/av1.ts";
-import { buildOpusHead, describeOpus } from "../../codecs/opus.ts";
-import { buildVpcConfig, describeVpcConfig, parseVp9FrameHeader } from "../../codecs/vp9.ts";
 import type { PathTable } from "../../core/path-table.ts";
 import type { Publisher, Stream } from "../../core/stream.ts";
-import type { Track } from "../../core/track.ts";
-import { ReorderBuffer, type PacketDelivery } from "./reorder-buffer.ts";
-import type { Av1Sink } from "./rtp/av1-depacketizer.ts";
-import { Av1Depacketizer } from "./rtp/av1-depacketizer.ts";
-import type { Depacketizer } from "./rtp/depacketizer.ts";
-import { H264Depacketizer, type H264Sink } from "./rtp/h264-depacketizer.ts";
-import { OpusDepacketizer } from "./rtp/opus.ts";
-import { Vp8Depacketizer } from "./rtp/vp8.ts";
-import { Vp9Depacketizer } from "./rtp/vp9.ts";
+import { MediaIngest, type MediaIngestOwner } from "./ingest-track.ts";
 import type { NegotiatedMedia } from "./sdp/answer.ts";
 import type { SessionHandler, WebRtcSession } from "./session.ts";
 import { Nack, Pli, Remb } from "./wire/rtcp-feedback.ts";
 import { ReceiverReport } from "./wire/rtcp-report.ts";
 import { PT_BYE, RtcpReader } from "./wire/rtcp.ts";
 import { decodeRtp, RtpPacket } from "./wire/rtp.ts";
-import { SequenceUnwrapper, TimestampUnwrapper } from "./wire/rtp-sequence.ts";
 
 export const PLI_INTERVAL_MS = 500;
 export const REPORT_INTERVAL_MS = 1000;
@@ -46,146 +33,7 @@ const TICK_MS = 50;
  */
 export const DEFAULT_KEYFRAME_INTERVAL_MS = 2000;
 
-/** One negotiated section of the publisher: depacketizer in front of a stream track. */
-class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
-  readonly depacketizer: Depacketizer;
-  readonly reorder: ReorderBuffer;
-  track: Track | null;
-  ssrc: number;
-  readonly seq: SequenceUnwrapper;
-  readonly ts: TimestampUnwrapper;
-  /** Added to the unwrapped RTP timestamp to get the track's dts; NaN before the first frame. */
-  base: number;
-  packets: number;
-  firstSeq: number;
-  /** Padding-only packets taken out of the sequence the depacketizer sees. */
-  paddingOnly: number;
-  /** Frames with the same RTP timestamp as the one before (counted, for the API). */
-  repeatedTimestamps: number;
-  private lastExt: number;
-  private readonly pkt: RtpPacket;
-
-  constructor(
-    readonly media: NegotiatedMedia,
-    private readonly owner: WhipIngest,
-  ) {
-    this.depacketizer = makeDepacketizer(media, this);
-    this.reorder = new ReorderBuffer(this);
-    this.track = null;
-    this.ssrc = media.remoteSsrcs[0] ?? 0;
-    this.seq = new SequenceUnwrapper();
-    this.ts = new TimestampUnwrapper();
-    this.base = Number.NaN;
-    this.packets = 0;
-    this.firstSeq = -1;
-    this.paddingOnly = 0;
-    this.repeatedTimestamps = 0;
-    this.lastExt = Number.NaN;
-    this.pkt = new RtpPacket();
-  }
-
-  missing(first: number, count: number): void {
-    if (this.media.rtcpFb.nack) this.owner.sendNack(this.ssrc, first, count);
-  }
-
-  deliver(buf: Uint8Array, len: number): void {
-    const p = this.pkt;
-    try {
-      if (decodeRtp(buf.length === len ? buf : buf.subarray(0, len), p) === 0) return;
-    } catch {
-      return;
-    }
-    if (p.payload.length === 0) {
-      // RFC 3550 §5.1 padding only: a bandwidth probe sent on the media SSRC (no RTX negotiated).
-      // The depacketizer must not see it, nor a hole where it was: later numbers shift down by one.
-      this.paddingOnly++;
-      return;
-    }
-    this.depacketizer.push(p.payload, p.marker, p.timestamp, (p.sequenceNumber - this.paddingOnly) & 0xffff);
-  }
-
-  onParameterSets(sps: Uint8Array, pps: Uint8Array): void {
-    const config = buildAvcConfig([sps], [pps]);
-    this.ensureTrack().stream.setConfig(this.track!, config, describeAvcConfig(config));
-  }
-
-  onSequenceHeader(obu: Uint8Array): void {
-    const config = buildAv1ConfigFromSequenceHeader(obu);
-    this.ensureTrack().stream.setConfig(this.track!, config, describeAv1Config(config));
-  }
-
-  onFrame(payload: Uint8Array, timestamp: number, keyframe: boolean): void {
-    const codec = this.media.codec;
-    if (!this.track) {
-      // Video waits for what its decoder configuration comes from; audio starts at once.
-      if (codec === "h264" || codec === "av1") return;
-      if (codec === "vp8" || codec === "vp9") {
-        if (!keyframe) return;
-        const { stream } = this.ensureTrack();
-        const config = codec === "vp9" ? vp9Config(payload) : buildVpcConfig({ profile: 0, level: 10, bitDepth: 8 });
-        stream.setConfig(this.track!, config, { ...describeVpcConfig(config, codec === "vp8" ? "vp08" : "vp09"), ...vp8Size(codec, payload) });
-      } else {
-        const { stream } = this.ensureTrack();
-        const head = buildOpusHead({ channels: Math.min(2, this.media.channels || 2) });
-        stream.setConfig(this.track!, head, describeOpus(head));
-      }
-    }
-    const ext = this.ts.unwrap(timestamp);
-    if (ext === this.lastExt) this.repeatedTimestamps++; // a split access unit would show here (the stream nudges its dts)
-    this.lastExt = ext;
-    if (this.base !== this.base) this.base = Math.round(((this.owner.now() - this.owner.startMs) / 1000) * this.media.clockRate) - ext;
-    const t = ext + this.base;
-    this.owner.stream.push(payload, this.track!.id, t, t, keyframe);
-    if (keyframe && this.media.kind === "video") this.owner.lastKeyframeMs = this.owner.now();
-    this.owner.framesIn++;
-  }
-
-  private ensureTrack(): { stream: Stream } {
-    const stream = this.owner.stream;
-    this.track ??= stream.ensureTrack(this.media.codec, this.media.clockRate);
-    return { stream };
-  }
-}
-
-function makeDepacketizer(m: NegotiatedMedia, sink: MediaIngest): Depacketizer {
-  switch (m.codec) {
-    case "h264":
-      return new H264Depacketizer(sink);
-    case "vp8":
-      return new Vp8Depacketizer(sink);
-    case "vp9":
-      return new Vp9Depacketizer(sink);
-    case "av1":
-      return new Av1Depacketizer(sink);
-    case "opus":
-      return new OpusDepacketizer(sink);
-  }
-}
-
-function vp9Config(frame: Uint8Array) {
-  try {
-    const h = parseVp9FrameHeader(frame);
-    return buildVpcConfig({ profile: h.profile, level: 31, bitDepth: h.bitDepth });
-  } catch {
-    return buildVpcConfig({ profile: 0, level: 31, bitDepth: 8 });
-  }
-}
-
-/** VP8 key frames carry their size (RFC 6386 §9.1): 3-byte tag, start code, 14-bit width and height. */
-function vp8Size(codec: string, f: Uint8Array): { width?: number; height?: number } {
-  if (codec === "vp9") {
-    try {
-      const h = parseVp9FrameHeader(f);
-      return { width: h.width, height: h.height };
-    } catch {
-      return {};
-    }
-  }
-  if (f.length < 10 || f[3] !== 0x9d || f[4] !== 0x01 || f[5] !== 0x2a) return {};
-  return { width: (f[6]! | (f[7]! << 8)) & 0x3fff, height: (f[8]! | (f[9]! << 8)) & 0x3fff };
-}
-
-export class WhipIngest implements Publisher, SessionHandler {
+export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
   readonly protocol = "webrtc";
   readonly stream: Stream;
   readonly startMs: number;
