@@ -9,6 +9,7 @@ import { parseRtmpUrl, runRtmpBench } from "./rtmp.ts";
 import { BenchError } from "./run.ts";
 import { DEFAULT_SRT_LATENCY_MS, parseSrtUrl, runSrtBench } from "./srt.ts";
 import { type HlsBenchReport, hlsReportText, parseHlsUrl, runHlsBench } from "./hls.ts";
+import { parseWhepUrl, runWebrtcBench, type WebrtcBenchReport, webrtcReportText } from "./webrtc.ts";
 
 const USAGE = `spate bench: load generator and latency profiler
 
@@ -16,6 +17,7 @@ Usage:
   spate bench rtmp --url URL --viewers N --duration S [flags]
   spate bench srt --url URL --viewers N --duration S [flags]
   spate bench hls --url URL --viewers N --duration S [flags]
+  spate bench webrtc --url URL --viewers N --duration S [flags]
 
 Modes:
   rtmp    one publisher sends a synthetic 1280x720 H.264 + AAC stream to URL, N viewers play it
@@ -27,6 +29,10 @@ Modes:
   hls     the stream is published over RTMP; N LL-HLS clients each keep a blocking playlist
           reload and a request for the hinted part in flight, as a low-latency player does, and
           read the stamps out of the parts: latency behind live, request rates
+  webrtc  the stream is published over RTMP; N WHEP viewers in this process (ICE checks, DTLS
+          client, SRTP decrypt, H.264 depacketizer) play its video (the AAC track cannot go to
+          WebRTC) and read the stamps out of the frames; also DTLS handshakes, SRTP
+          authentication failures, RTP packets received and lost
 
 Flags (rtmp):
   --url URL         rtmp://host:port/app/key to publish to and play from (required)
@@ -57,6 +63,10 @@ above, and
   --url URL         the stream's LL-HLS URL: http://host:8080/PATH/ (or .../index.m3u8)
   --publish URL     where the synthetic stream is published (default rtmp://HOST:1935/PATH)
 
+Flags (webrtc): the same as hls, and
+  --url URL         the stream's WHEP endpoint: http://host:8080/PATH/whep
+  --publish URL     where the synthetic stream is published (default rtmp://HOST:1935/PATH)
+
 SRT hands a payload to the reader at its play time: send time + the SRT latency. The latency
 reported in srt mode is that hand-out time minus the stamped send time, as is: it includes the SRT
 latency of both hops (publisher → server and server → viewer) and the server's demuxing (a video
@@ -74,7 +84,8 @@ Examples:
   spate serve &
   spate bench rtmp --url rtmp://127.0.0.1:1935/live/bench --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")
   spate bench srt --url "srt://127.0.0.1:9000?streamid=publish:live/bench" --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")
-  spate bench hls --url http://127.0.0.1:8080/live/bench/ --viewers 1000 --duration 20 --pid $(pgrep -f "spate serve")`;
+  spate bench hls --url http://127.0.0.1:8080/live/bench/ --viewers 1000 --duration 20 --pid $(pgrep -f "spate serve")
+  spate bench webrtc --url http://127.0.0.1:8080/live/bench/whep --viewers 100 --duration 20 --pid $(pgrep -f "spate serve")`;
 
 /** Usage errors: exit code 2. */
 export class UsageError extends Error {}
@@ -199,10 +210,12 @@ export async function runBench(argv: string[], io: BenchIo = PROCESS_IO): Promis
         return await benchSrt(rest, io);
       case "hls":
         return await benchHls(rest, io);
+      case "webrtc":
+        return await benchWebrtc(rest, io);
       case undefined:
         throw new UsageError("missing mode");
       default:
-        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp, srt, hls)`);
+        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp, srt, hls, webrtc)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -268,6 +281,17 @@ async function benchHls(argv: string[], io: BenchIo): Promise<number> {
   }
   const publishUrl = f.publish as string | undefined;
   return run("hls", f, io, (progress, signal) => runHlsBench({ ...streamFlags(f), publishUrl, progress, signal }), (r) => hlsReportText(r as HlsBenchReport));
+}
+
+async function benchWebrtc(argv: string[], io: BenchIo): Promise<number> {
+  const f = commonFlags(argv, HLS_FLAGS);
+  try {
+    parseWhepUrl(f.url as string);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const publishUrl = f.publish as string | undefined;
+  return run("webrtc", f, io, (progress, signal) => runWebrtcBench({ ...streamFlags(f), publishUrl, progress, signal }), (r) => webrtcReportText(r as WebrtcBenchReport));
 }
 
 /** Runs a mode with Ctrl-C ending the window early; prints the report (also with a BenchError that has one). */

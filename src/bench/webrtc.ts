@@ -1,0 +1,117 @@
+/**
+ * `spate bench webrtc`: one publisher sends the stamped synthetic stream over RTMP, N WHEP viewers
+ * (whep-viewer.ts: ICE checks, DTLS client, SRTP decrypt, H.264 depacketizer) play its video, and
+ * the run reports delivery, latency, loss, stalls, join time and CPU (run.ts's timeline and report)
+ * with the WebRTC counts: DTLS handshakes, SRTP authentication failures, RTP packets and gaps.
+ * The AAC track cannot go to WebRTC: the server rejects the offer's audio section.
+ */
+import { RtmpClient } from "../protocols/rtmp/client.ts";
+import { MeasureWindow } from "./measured-viewer.ts";
+import { BenchPublisher } from "./publisher.ts";
+import { type BenchReport, reportText } from "./report.ts";
+import { RtmpMediaSink } from "./rtmp-publisher.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type Measured } from "./run.ts";
+import { LatencyHistogram } from "./stats.ts";
+import { SyntheticStream } from "./synthetic.ts";
+import { WhepCounts, WhepViewer, type WhepViewerTarget } from "./whep-viewer.ts";
+
+export { BenchError } from "./run.ts";
+
+const DEFAULT_RTMP_PORT = 1935;
+
+export interface WebrtcBenchOptions {
+  /** The stream's WHEP endpoint: http://host:8080/PATH/whep. */
+  url: string;
+  /** Where to publish (default rtmp://HOST:1935/PATH with the URL's host and path). */
+  publishUrl?: string;
+  viewers: number;
+  durationS: number;
+  bitrateMbps: number;
+  fps: number;
+  gopS: number;
+  rampMs: number;
+  pid?: number;
+  warmupMs?: number;
+  drainMs?: number;
+  setupTimeoutMs?: number;
+  progress?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Whole-run WebRTC counts of all viewers. */
+export interface WebrtcSection {
+  dtlsHandshakes: number;
+  srtpAuthFailures: number;
+  packets: number;
+  packetsLost: number;
+  otherPackets: number;
+}
+
+export type WebrtcBenchReport = BenchReport & { webrtc: WebrtcSection };
+
+/** The stream path and host of a WHEP URL (http://host:8080/PATH/whep). */
+export function parseWhepUrl(url: string): { whepUrl: string; path: string; hostname: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`not a URL: ${url}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`not an http(s):// URL: ${url}`);
+  if (!u.pathname.endsWith("/whep")) throw new Error(`a WHEP URL ends in /whep (http://host:8080/live/cam1/whep): ${url}`);
+  const path = decodeURIComponent(u.pathname.slice(1, -"/whep".length));
+  if (!path) throw new Error(`the URL needs a stream path (http://host:8080/live/cam1/whep): ${url}`);
+  return { whepUrl: u.href, path, hostname: u.hostname.replace(/^\[|\]$/g, "") };
+}
+
+export async function runWebrtcBench(o: WebrtcBenchOptions): Promise<WebrtcBenchReport> {
+  const warmupMs = o.warmupMs ?? DEFAULT_WARMUP_MS;
+  const setupTimeoutMs = o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+  const progress = o.progress ?? (() => {});
+  const { whepUrl, path, hostname } = parseWhepUrl(o.url);
+  const publishUrl = o.publishUrl ?? `rtmp://${hostname.includes(":") ? `[${hostname}]` : hostname}:${DEFAULT_RTMP_PORT}/${path}`;
+
+  const window = new MeasureWindow();
+  const latency = new LatencyHistogram();
+  const counts = new WhepCounts();
+  const target: WhepViewerTarget = { whepUrl, setupTimeoutMs, window, latency, counts };
+  const stream = new SyntheticStream({ bitrateMbps: o.bitrateMbps, fps: o.fps, gopSeconds: o.gopS });
+
+  let client: RtmpClient;
+  try {
+    client = await RtmpClient.connect(publishUrl, { timeoutMs: setupTimeoutMs });
+    await client.publish();
+  } catch (e) {
+    throw new BenchError(`cannot publish to ${publishUrl}: ${(e as Error).message}`);
+  }
+  const publisher = new BenchPublisher(new RtmpMediaSink(client), stream, window);
+  const viewers: WhepViewer[] = [];
+  for (let i = 0; i < o.viewers; i++) viewers.push(new WhepViewer(target));
+  progress(
+    `publishing ${o.bitrateMbps} Mbit/s at ${o.fps} fps to ${publishUrl}; ${o.viewers} WHEP viewers of ${whepUrl} over ${o.rampMs} ms, ` +
+      `${warmupMs} ms warm-up, then measuring for ${o.durationS} s`,
+  );
+  let m: Measured;
+  try {
+    m = await runTimeline({ publisher, viewers, window, rampMs: o.rampMs, warmupMs, durationS: o.durationS, drainMs: o.drainMs ?? DEFAULT_DRAIN_MS, pid: o.pid, progress, signal: o.signal });
+  } finally {
+    publisher.stop();
+    for (const v of viewers) v.stop();
+    client.close();
+  }
+  const settings = { viewers: o.viewers, stalled: 0, durationS: o.durationS, bitrateMbps: o.bitrateMbps, fps: o.fps, gopS: o.gopS, rampMs: o.rampMs, warmupMs };
+  const report = buildReport({ mode: "webrtc", url: whepUrl, settings, viewers, publisher, latency, window, pid: o.pid }, m) as WebrtcBenchReport;
+  report.webrtc = { ...counts };
+  return reportOrThrow(report, whepUrl) as WebrtcBenchReport;
+}
+
+/** reportText plus the WebRTC rows. */
+export function webrtcReportText(r: WebrtcBenchReport): string {
+  const w = r.webrtc;
+  const pct = w.packets + w.packetsLost > 0 ? ((w.packetsLost / (w.packets + w.packetsLost)) * 100).toFixed(3) : "-";
+  return [
+    reportText(r),
+    `  ${"webrtc".padEnd(11)} ${w.dtlsHandshakes} DTLS handshakes, ${w.srtpAuthFailures} SRTP auth failures; video RTP ${w.packets} packets received, ${w.packetsLost} lost by sequence gaps (${pct} %), whole run${w.otherPackets ? `; ${w.otherPackets} other packets` : ""}`,
+    `  ${"latency".padEnd(11)} is a frame's last packet decrypted and depacketized minus its send time (RTMP in, WebRTC out)`,
+  ].join("\n");
+}
