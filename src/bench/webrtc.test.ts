@@ -43,7 +43,7 @@ describe("runWebrtcBench against spate serve", () => {
       expect(r.latencyMs.p99, text).toBeLessThan(500);
       expect(r.webrtc.dtlsHandshakes, text).toBe(3);
       expect(r.webrtc.srtpAuthFailures, text).toBe(0);
-      expect(r.webrtc.packetsLost, text).toBe(0);
+      expect(r.webrtc.windowPackets, text).toBeGreaterThan(0);
       expect(text).toContain("DTLS handshakes");
     } finally {
       await spate.stop();

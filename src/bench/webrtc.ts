@@ -44,6 +44,8 @@ export interface WebrtcSection {
   srtpAuthFailures: number;
   packets: number;
   packetsLost: number;
+  windowPackets: number;
+  windowPacketsLost: number;
   otherPackets: number;
 }
 
@@ -108,10 +110,11 @@ export async function runWebrtcBench(o: WebrtcBenchOptions): Promise<WebrtcBench
 /** reportText plus the WebRTC rows. */
 export function webrtcReportText(r: WebrtcBenchReport): string {
   const w = r.webrtc;
-  const pct = w.packets + w.packetsLost > 0 ? ((w.packetsLost / (w.packets + w.packetsLost)) * 100).toFixed(3) : "-";
+  const pct = (got: number, lost: number) => (got + lost > 0 ? ((lost / (got + lost)) * 100).toFixed(3) : "-");
   return [
     reportText(r),
-    `  ${"webrtc".padEnd(11)} ${w.dtlsHandshakes} DTLS handshakes, ${w.srtpAuthFailures} SRTP auth failures; video RTP ${w.packets} packets received, ${w.packetsLost} lost by sequence gaps (${pct} %), whole run${w.otherPackets ? `; ${w.otherPackets} other packets` : ""}`,
+    `  ${"webrtc".padEnd(11)} ${w.dtlsHandshakes} DTLS handshakes, ${w.srtpAuthFailures} SRTP auth failures${w.otherPackets ? `, ${w.otherPackets} packets of other payload types` : ""}`,
+    `  ${"video rtp".padEnd(11)} in the window ${w.windowPackets} packets received, ${w.windowPacketsLost} lost by sequence gaps (${pct(w.windowPackets, w.windowPacketsLost)} %); whole run ${w.packets} received, ${w.packetsLost} lost (${pct(w.packets, w.packetsLost)} %)`,
     `  ${"latency".padEnd(11)} is a frame's last packet decrypted and depacketized minus its send time (RTMP in, WebRTC out)`,
   ].join("\n");
 }

@@ -48,9 +48,12 @@ export interface WhepViewerTarget {
 export class WhepCounts {
   dtlsHandshakes = 0;
   srtpAuthFailures = 0;
-  /** Video RTP packets decrypted, and sequence numbers never seen between them. */
+  /** Video RTP packets decrypted, and sequence numbers never seen between them (a gap counts when the packet after it arrives). */
   packets = 0;
   packetsLost = 0;
+  /** The same, for packets that arrived inside the measured window (a join-time skip is outside). */
+  windowPackets = 0;
+  windowPacketsLost = 0;
   /** Packets of other payload types (audio, RTX). */
   otherPackets = 0;
 }
@@ -217,6 +220,10 @@ export class WhepViewer extends MeasuredViewer {
     this.depacketizer.push(p.payload, p.marker, p.timestamp, p.sequenceNumber);
     counts.packets++;
     counts.packetsLost += st.lost - lostBefore;
+    if (this.window.contains(this.arrivalMs)) {
+      counts.windowPackets++;
+      counts.windowPacketsLost += st.lost - lostBefore;
+    }
   }
 
   /** A depacketized frame: 4-byte length-prefixed NAL units; the stamp is in its slice NAL. */
