@@ -66,6 +66,9 @@ above, and
 Flags (webrtc): the same as hls, and
   --url URL         the stream's WHEP endpoint: http://host:8080/PATH/whep
   --publish URL     where the synthetic stream is published (default rtmp://HOST:1935/PATH)
+Each viewer's DTLS handshake (werift, in this process) takes the bench's CPU for a while: for
+hundreds of viewers ramp over several seconds (--ramp-ms 10000), or the viewers already playing
+miss packets that the kernel drops from their full receive buffers (shown in the webrtc row).
 
 SRT hands a payload to the reader at its play time: send time + the SRT latency. The latency
 reported in srt mode is that hand-out time minus the stamped send time, as is: it includes the SRT

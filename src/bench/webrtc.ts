@@ -5,6 +5,7 @@
  * with the WebRTC counts: DTLS handshakes, SRTP authentication failures, RTP packets and gaps.
  * The AAC track cannot go to WebRTC: the server rejects the offer's audio section.
  */
+import { readFileSync } from "node:fs";
 import { RtmpClient } from "../protocols/rtmp/client.ts";
 import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
@@ -47,6 +48,22 @@ export interface WebrtcSection {
   windowPackets: number;
   windowPacketsLost: number;
   otherPackets: number;
+  /**
+   * UDP datagrams the kernel dropped for a full receive buffer over the run, on the whole machine
+   * (Linux /proc/net/snmp RcvbufErrors; null elsewhere): a bench too busy to read its sockets shows here.
+   */
+  rcvbufErrors: number | null;
+}
+
+/** Linux: the Udp RcvbufErrors counter of /proc/net/snmp, or NaN. */
+function udpRcvbufErrors(): number {
+  try {
+    const lines = readFileSync("/proc/net/snmp", "utf8").split("\n").filter((l) => l.startsWith("Udp: "));
+    const i = lines[0]!.split(" ").indexOf("RcvbufErrors");
+    return i < 0 ? NaN : Number(lines[1]!.split(" ")[i]);
+  } catch {
+    return NaN;
+  }
 }
 
 export type WebrtcBenchReport = BenchReport & { webrtc: WebrtcSection };
@@ -93,6 +110,7 @@ export async function runWebrtcBench(o: WebrtcBenchOptions): Promise<WebrtcBench
     `publishing ${o.bitrateMbps} Mbit/s at ${o.fps} fps to ${publishUrl}; ${o.viewers} WHEP viewers of ${whepUrl} over ${o.rampMs} ms, ` +
       `${warmupMs} ms warm-up, then measuring for ${o.durationS} s`,
   );
+  const rcvbufAtStart = udpRcvbufErrors();
   let m: Measured;
   try {
     m = await runTimeline({ publisher, viewers, window, rampMs: o.rampMs, warmupMs, durationS: o.durationS, drainMs: o.drainMs ?? DEFAULT_DRAIN_MS, pid: o.pid, progress, signal: o.signal });
@@ -103,7 +121,8 @@ export async function runWebrtcBench(o: WebrtcBenchOptions): Promise<WebrtcBench
   }
   const settings = { viewers: o.viewers, stalled: 0, durationS: o.durationS, bitrateMbps: o.bitrateMbps, fps: o.fps, gopS: o.gopS, rampMs: o.rampMs, warmupMs };
   const report = buildReport({ mode: "webrtc", url: whepUrl, settings, viewers, publisher, latency, window, pid: o.pid }, m) as WebrtcBenchReport;
-  report.webrtc = { ...counts };
+  const rcvbufErrors = udpRcvbufErrors() - rcvbufAtStart;
+  report.webrtc = { ...counts, rcvbufErrors: Number.isFinite(rcvbufErrors) ? rcvbufErrors : null };
   return reportOrThrow(report, whepUrl) as WebrtcBenchReport;
 }
 
@@ -113,7 +132,7 @@ export function webrtcReportText(r: WebrtcBenchReport): string {
   const pct = (got: number, lost: number) => (got + lost > 0 ? ((lost / (got + lost)) * 100).toFixed(3) : "-");
   return [
     reportText(r),
-    `  ${"webrtc".padEnd(11)} ${w.dtlsHandshakes} DTLS handshakes, ${w.srtpAuthFailures} SRTP auth failures${w.otherPackets ? `, ${w.otherPackets} packets of other payload types` : ""}`,
+    `  ${"webrtc".padEnd(11)} ${w.dtlsHandshakes} DTLS handshakes, ${w.srtpAuthFailures} SRTP auth failures${w.otherPackets ? `, ${w.otherPackets} packets of other payload types` : ""}${w.rcvbufErrors !== null ? `; ${w.rcvbufErrors} UDP datagrams dropped for a full receive buffer (whole machine, whole run)` : ""}`,
     `  ${"video rtp".padEnd(11)} in the window ${w.windowPackets} packets received, ${w.windowPacketsLost} lost by sequence gaps (${pct(w.windowPackets, w.windowPacketsLost)} %); whole run ${w.packets} received, ${w.packetsLost} lost (${pct(w.packets, w.packetsLost)} %)`,
     `  ${"latency".padEnd(11)} is a frame's last packet decrypted and depacketized minus its send time (RTMP in, WebRTC out)`,
   ].join("\n");
