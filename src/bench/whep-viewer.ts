@@ -7,34 +7,23 @@
  * out of each frame. Each viewer has its own UDP socket; many share one process.
  */
 import type { udp } from "bun";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { DtlsClient } from "werift";
 import { wallMs } from "../core/errors.ts";
-import { generateDtlsCertificate, type DtlsCertificate } from "../protocols/webrtc/dtls/certificate.ts";
-import { randomIceString } from "../protocols/webrtc/ice.ts";
 import { H264Depacketizer } from "../protocols/webrtc/rtp/h264-depacketizer.ts";
 import { parseSdp } from "../protocols/webrtc/sdp/parse.ts";
+import type { DtlsCertificate } from "../protocols/webrtc/dtls/certificate.ts";
 import type { SrtpContext } from "../protocols/webrtc/srtp/context.ts";
-import { DTLS_SRTP_EXPORTER_LABEL, keyingMaterialLength, srtpContexts } from "../protocols/webrtc/srtp/keying.ts";
-import { SRTP_PROFILES_PREFERRED, srtpProfile } from "../protocols/webrtc/srtp/profile.ts";
 import { classify, KIND_DTLS, KIND_RTP } from "../protocols/webrtc/wire/demux.ts";
 import { decodeRtp, RtpPacket } from "../protocols/webrtc/wire/rtp.ts";
-import { BindingRequest } from "../protocols/webrtc/wire/stun-encode.ts";
-import { stunKey } from "../protocols/webrtc/wire/stun-integrity.ts";
 import { MeasuredViewer, type MeasureWindow } from "./measured-viewer.ts";
 import { readStampAt, type Stamp } from "./synthetic.ts";
+import { WhepLink, whepOffer } from "./whep-link.ts";
 import type { LatencyHistogram } from "./stats.ts";
 
-/** A Chromium recvonly offer (audio + video); the server rejects the audio section for an AAC stream. */
-const OFFER = readFileSync(join(import.meta.dir, "../protocols/webrtc/sdp/testdata/chromium-whep.sdp"), "utf8");
 /** RFC 7675 §5.1: consent is checked at least every 5 s; once a second keeps it fresh under load. */
 const CHECK_INTERVAL_MS = 1000;
 const RETRY_MS = 250;
 /** Our SRTP contexts write the plain packet here: one RTP packet fits in a datagram. */
 const MAX_DATAGRAM_BYTES = 2048;
-
-let certificate: Promise<DtlsCertificate> | null = null;
 
 /** What every viewer of a run shares, and the WebRTC counts they add to (whole run). */
 export interface WhepViewerTarget {
@@ -60,10 +49,8 @@ export class WhepCounts {
 
 export class WhepViewer extends MeasuredViewer {
   private socket: udp.Socket<"uint8array"> | null = null;
-  private dtls: DtlsClient | null = null;
-  private dtlsIn: ((b: Uint8Array) => void) | null = null;
+  private link: WhepLink | null = null;
   private srtp: SrtpContext | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
   private location: string | null = null;
   private stopped = false;
   private videoPt = -1;
@@ -86,15 +73,10 @@ export class WhepViewer extends MeasuredViewer {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     if (this.location) void fetch(this.location, { method: "DELETE" }).catch(() => {});
     this.location = null;
-    try {
-      this.dtls?.close();
-    } catch {
-      // already closed
-    }
+    this.link?.close();
+    this.link = null;
     this.socket?.close();
     this.socket = null;
     if (this.phase === "connecting" || this.phase === "idle") {
@@ -106,13 +88,8 @@ export class WhepViewer extends MeasuredViewer {
 
   private async connect(): Promise<void> {
     const t = this.target;
-    certificate ??= generateDtlsCertificate();
-    const cert = await certificate;
-    const ufrag = randomIceString(8);
-    const pwd = randomIceString(24);
-    const offer = OFFER.replace(/a=ice-ufrag:.*/g, `a=ice-ufrag:${ufrag}`)
-      .replace(/a=ice-pwd:.*/g, `a=ice-pwd:${pwd}`)
-      .replace(/a=fingerprint:.*/g, `a=fingerprint:sha-256 ${cert.fingerprintSha256}`);
+    // The server rejects the offer's audio section for an AAC stream.
+    const { sdp: offer, ufrag, cert } = await whepOffer();
     // The stream may not be live yet (the publisher starts with the run): retry until the setup limit.
     const deadline = wallMs() + t.setupTimeoutMs;
     let r: Response;
@@ -147,55 +124,26 @@ export class WhepViewer extends MeasuredViewer {
   }
 
   private begin(username: string, serverPwd: string, cert: DtlsCertificate, host: string, port: number): void {
-    const socket = this.socket!;
-    const req = new BindingRequest();
-    req.username = username;
-    req.priority = 0x6e0001ff;
-    req.useCandidate = true;
-    req.key = stunKey(serverPwd);
-    const buf = new Uint8Array(req.encodedSize());
-    const check = () => {
-      crypto.getRandomValues(req.transactionId);
-      req.encodeTo(buf, 0);
-      socket.send(buf, port, host);
-    };
-    check();
-    this.timer = setInterval(check, CHECK_INTERVAL_MS);
-    const transport = {
-      type: "udp",
-      address: { address: "127.0.0.1", family: "IPv4", port: socket.port },
-      closed: false,
-      onData: (_d: Buffer, _a: unknown) => {},
-      send: async (d: Buffer) => void socket.send(d, port, host),
-      close: async () => {},
-    };
-    const dtls = new DtlsClient({
-      transport: transport as never,
-      cert: cert.certPem,
-      key: cert.keyPem,
-      signatureHash: cert.signatureHash as never,
-      srtpProfiles: [...SRTP_PROFILES_PREFERRED] as never,
-      extendedMasterSecret: true,
+    this.link = new WhepLink({
+      socket: this.socket!,
+      username,
+      serverPwd,
+      cert,
+      host,
+      port,
+      checkIntervalMs: CHECK_INTERVAL_MS,
+      onConnected: (unprotect) => {
+        this.srtp = unprotect;
+        this.target.counts.dtlsHandshakes++;
+        if (this.phase === "connecting") this.phase = "playing";
+      },
+      onError: (reason) => this.fail(reason),
     });
-    this.dtls = dtls;
-    dtls.onConnect.once(() => {
-      const profile = srtpProfile(dtls.srtp.srtpProfile ?? 0);
-      if (!profile) return this.fail("DTLS negotiated no SRTP profile we know");
-      const km = new Uint8Array(dtls.exportKeyingMaterial(DTLS_SRTP_EXPORTER_LABEL, keyingMaterialLength(profile)));
-      this.srtp = srtpContexts(profile, km, "client").unprotect;
-      this.target.counts.dtlsHandshakes++;
-      if (this.phase === "connecting") this.phase = "playing";
-    });
-    this.dtlsIn = (b) => transport.onData(Buffer.from(b), [host, port]);
-    // The first DTLS flight after the first check had time to bind our address on the server.
-    setTimeout(() => {
-      if (!this.stopped) dtls.connect().catch((e: Error) => this.fail(`DTLS: ${e.message}`));
-    }, 50);
   }
 
   private onDatagram(buf: Uint8Array): void {
     const kind = classify(buf);
-    if (kind === KIND_DTLS) return this.dtlsIn?.(buf);
+    if (kind === KIND_DTLS) return this.link?.dtlsIn(buf);
     if (kind !== KIND_RTP || !this.srtp) return;
     const counts = this.target.counts;
     const n = this.srtp.unprotect(buf, buf.length, this.plain, 0);
@@ -247,7 +195,5 @@ export class WhepViewer extends MeasuredViewer {
     this.phase = "failed";
     this.error = reason;
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 }
