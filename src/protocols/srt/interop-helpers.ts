@@ -43,6 +43,9 @@ export async function until(cond: () => boolean, timeoutMs: number, what: string
   }
 }
 
+/** 64 datagrams of 1316 bytes: well inside a default 208 KiB UDP receive buffer. */
+const FEED_WINDOW = 64;
+
 /** A UDP socket feeding numbered 1316-byte datagrams to a peer's udp:// input. */
 export async function udpFeeder() {
   const socket = await Bun.udpSocket({ socket: { error() {} } });
@@ -52,10 +55,15 @@ export async function udpFeeder() {
      * srt-live-transmit opens its udp:// input only once its own side of the handshake is done
      * (later than ours when our answer is lost and it retries): wait for it to say so, then a bit.
      */
-    async send(port: number, count: number, peer: Peer) {
+    async send(port: number, count: number, peer: Peer, forwarded?: () => number) {
       await until(() => /SRT (target|source) connect(ed|ion)/.test(peer.stderr()), 5000, "srt-live-transmit to connect");
       await Bun.sleep(200);
       for (let i = 0; i < count; i++) {
+        // The peer's udp:// input has a small socket buffer and nothing retransmits into it: when
+        // the peer is descheduled (a busy CI machine), a free-running feeder overflows it and the
+        // payloads never enter SRT at all. With `forwarded` (how many crossed SRT so far) at most
+        // FEED_WINDOW payloads wait in front of the peer.
+        if (forwarded) await until(() => i - forwarded() < FEED_WINDOW, 5000, `the peer to forward payload ${i - FEED_WINDOW}`);
         socket.send(numbered(i), port, "127.0.0.1");
         await Bun.sleep(1);
       }
@@ -93,6 +101,12 @@ export async function closeAndDrain(s: SrtSession, peer: Peer): Promise<void> {
   await Bun.sleep(50);
 }
 
+/** Payloads the peer has sent `s` so far: delivered, waiting to play, awaited after a loss, or given up. */
+export function forwardedTo(s: SrtSession | undefined): number {
+  const st = s?.stats();
+  return st ? st.packetsDelivered + st.receiveBufferPackets + st.receiveLossPackets + st.packetsDropped : 0;
+}
+
 export const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export async function listener(opts: { passphrase?: string; accept?: (id: string) => { mode: "publish" | "read"; path: string } | { reject: number } } = {}) {
@@ -108,7 +122,7 @@ export async function listener(opts: { passphrase?: string; accept?: (id: string
     onClose: (i) => closes.push(i),
   });
   cleanups.push(() => ep.close());
-  return { ep, received, closes, connected };
+  return { ep, received, closes, connected, forwarded: () => forwardedTo(connected[0]) };
 }
 
 /** A peer the tests need: its path, or a failure that says how to get it (no silent skip). */

@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { freeUdpPort } from "../../../test/helpers/ports.ts";
 import { startUdpRelay } from "../../../test/helpers/udp-relay.ts";
 import {
-  cleanups, closeAndDrain, listener, N, numbered, numberOf, PASS, payloadsIn, range, requirePeer, spawnPeer, udpFeeder, until,
+  cleanups, closeAndDrain, forwardedTo, listener, N, numbered, numberOf, PASS, payloadsIn, range, requirePeer, spawnPeer, udpFeeder, until,
 } from "./interop-helpers.ts";
 import type { SrtCloseInfo } from "./session.ts";
 import { UdpSrtEndpoint } from "./udp-harness.ts";
@@ -30,7 +30,7 @@ describe("srt-live-transmit publishes to our listener", () => {
       const s = l.connected[0]!;
       expect([s.state.mode, s.state.path, s.state.rcvLatencyMs]).toEqual(["publish", "live/x", 200]);
       expect(s.stats().encrypted).toBe(pass !== undefined);
-      await (await udpFeeder()).send(input, N, peer);
+      await (await udpFeeder()).send(input, N, peer, l.forwarded);
       await until(() => l.received.length === N, 5000, `payloads (${l.received.length})`);
       expect(l.received).toEqual(range(N));
       expect(s.stats().packetsUndecryptable).toBe(0);
@@ -44,7 +44,7 @@ describe("srt-live-transmit publishes to our listener", () => {
     const input = await freeUdpPort();
     const peer = spawnPeer([SLT, "-a:no", `udp://127.0.0.1:${input}`, `srt://127.0.0.1:${relay.port}?streamid=publish:live/x&latency=300`]);
     await until(() => l.connected.length === 1, 8000, "connection");
-    await (await udpFeeder()).send(input, 1000, peer);
+    await (await udpFeeder()).send(input, 1000, peer, l.forwarded);
     await until(() => l.received.length === 1000, 8000, `payloads (${l.received.length})`);
     expect(l.received).toEqual(range(1000));
     expect(l.connected[0]!.stats().packetsLost).toBeGreaterThan(0);
@@ -68,7 +68,7 @@ describe("key refresh with libsrt (KMREQ/KMRSP in user-defined control packets)"
     const input = await freeUdpPort();
     const peer = spawnPeer([SLT, "-a:no", `udp://127.0.0.1:${input}`, `srt://127.0.0.1:${l.ep.port}?streamid=publish:live/x&passphrase=${PASS}&pbkeylen=16&kmrefreshrate=300&kmpreannounce=100`]);
     await until(() => l.connected.length === 1, 5000, "connection");
-    await (await udpFeeder()).send(input, 1000, peer);
+    await (await udpFeeder()).send(input, 1000, peer, l.forwarded);
     await until(() => l.received.length === 1000, 5000, `payloads (${l.received.length})`);
     expect(l.received).toEqual(range(1000));
     const s = l.connected[0]!;
@@ -140,7 +140,7 @@ describe("our caller against a srt-live-transmit listener", () => {
       const c = await dial(port, { passphrase: pass, keyLength, streamId: "read:live/x" });
       await until(() => c.session.isConnected, 5000, `connection (${peer.stderr()})`);
       expect(c.session.state.rcvLatencyMs).toBe(200);
-      await (await udpFeeder()).send(input, N, peer);
+      await (await udpFeeder()).send(input, N, peer, () => forwardedTo(c.session));
       await until(() => c.received.length === N, 5000, `payloads (${c.received.length})`);
       expect(c.received).toEqual(range(N));
     }, 20_000);
