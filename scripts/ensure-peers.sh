@@ -12,7 +12,7 @@ PEERS=(
   "openssl openssl"
   "srt-live-transmit srt-tools"
   "chromium chromium"
-  # "redis-server redis-server"
+  "redis-server redis-server"
 )
 
 [[ "${SPATE_SKIP_PEERS:-}" == "1" ]] && exit 0

@@ -45,6 +45,7 @@ describe("defaults", () => {
     });
     expect(c.log).toEqual({ level: "info", format: "auto" });
     expect(c.node).toEqual({ id: hostname(), region: "default", datacenter: "default" });
+    expect(c.cluster).toEqual({ registry: "memory", leaseMs: 5000, relayLingerMs: 5000 });
     expect(defaultConfig()).toEqual(c);
   });
 
@@ -245,5 +246,38 @@ describe("maps set in a file only", () => {
     writeFileSync(file, 'srt:\n  pull: { "live/remote": "rtmp://x" }\n');
     expect(() => loadConfig({ argv: ["--config", file], env: {}, cwd: dir })).toThrow("expected an srt:// URL");
     expect(() => loadConfig({ argv: ["--srt-pull", "x"], env: {}, cwd: dir })).toThrow("unknown flag");
+  });
+});
+
+describe("node and cluster", () => {
+  const secret = "0123456789abcdef";
+
+  test("identity, address and a redis registry from flags and env", () => {
+    const c = loadConfig({
+      argv: ["--node-id", "a", "--node-region", "eu", "--node-datacenter", "eu-1", "--node-address", "10.0.0.5:8080"],
+      env: { SPATE_CLUSTER_REGISTRY: "redis://127.0.0.1:6379/2", SPATE_CLUSTER_SECRET: secret, SPATE_CLUSTER_LEASE_MS: "1500" },
+      cwd: dir,
+    });
+    expect(c.node).toEqual({ id: "a", region: "eu", datacenter: "eu-1", address: "10.0.0.5:8080" });
+    expect(c.cluster).toEqual({ registry: "redis://127.0.0.1:6379/2", secret, leaseMs: 1500, relayLingerMs: 5000 });
+    expect(loadConfig({ argv: ["--node-address", "[::1]:9"], env: {}, cwd: dir }).node.address).toBe("[::1]:9");
+    const options = configOptions().map((o) => o.flag);
+    for (const f of ["--node-address", "--cluster-registry", "--cluster-secret", "--cluster-lease-ms", "--cluster-relay-linger-ms"]) {
+      expect(options).toContain(f);
+    }
+  });
+
+  test("a redis registry needs the secret; bad values are named", () => {
+    expect(errorOf({ argv: ["--cluster-registry", "redis://127.0.0.1:6379"] })).toBe(
+      "config error: cluster.secret: required when cluster.registry is redis://127.0.0.1:6379 (from --cluster-registry); set SPATE_CLUSTER_SECRET or --cluster-secret on every node",
+    );
+    expect(errorOf({ argv: ["--cluster-registry", "etcd://x"] })).toBe(
+      'config error: cluster.registry: expected memory or redis://host:port[/db], got "etcd://x" (from --cluster-registry)',
+    );
+    expect(errorOf({ env: { SPATE_CLUSTER_SECRET: "short" } })).toContain("cluster.secret: expected a secret of at least 16 characters");
+    expect(errorOf({ argv: ["--node-address", "http://x:1"] })).toContain("node.address: expected host:port");
+    expect(errorOf({ argv: ["--cluster-lease-ms", "10"] })).toContain("cluster.leaseMs: expected an integer 300..600000");
+    // the memory registry needs no secret
+    expect(loadConfig({ argv: ["--cluster-registry", "memory"], env: {}, cwd: dir }).cluster.secret).toBeUndefined();
   });
 });

@@ -155,9 +155,33 @@ export const ConfigSchema = z.strictObject({
       id: text(() => hostname(), "node id in a cluster (default: the host name)"),
       region: text("default", "region of this node"),
       datacenter: text("default", "datacenter of this node"),
+      address: z
+        .string({ error: "expected host:port" })
+        .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$/, "expected host:port")
+        .optional()
+        .describe("host:port other nodes reach this node's HTTP port at (default: the HTTP listen address and port, 127.0.0.1 for 0.0.0.0)"),
     })
     .prefault({})
     .describe("cluster identity"),
+  cluster: z
+    .strictObject({
+      registry: z
+        .string({ error: "expected memory or redis://host:port[/db]" })
+        .regex(/^(memory|rediss?:\/\/\S+)$/, "expected memory or redis://host:port[/db]")
+        .default("memory")
+        .describe("where nodes find each other's streams: memory (a single node) or redis://host:port[/db]"),
+      secret: z
+        .string({ error: "expected a secret of at least 16 characters" })
+        .min(16, "expected a secret of at least 16 characters")
+        .optional()
+        .describe("shared secret nodes authenticate each other with (required with a redis registry; prefer SPATE_CLUSTER_SECRET to the flag)"),
+      leaseMs: int(300, 600_000)
+        .default(5000)
+        .describe("a node's registry claims expire this long after its last heartbeat (heartbeats every leaseMs / 3)"),
+      relayLingerMs: int(0, 3_600_000).default(5000).describe("a relay pull stays up this long after its last local reader leaves"),
+    })
+    .prefault({})
+    .describe("cluster"),
 });
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -289,6 +313,11 @@ export function loadConfig({ argv = [], env = {}, cwd = process.cwd() }: LoadOpt
     const [have, missing] = cert === undefined ? ["key", "cert"] : ["cert", "key"];
     throw new ConfigError(
       `rtmps.${missing}: required when rtmps.${have} is set (from ${sources.get(`rtmps.${have}`)}); RTMPS listens only with both`,
+    );
+  }
+  if (config.cluster.registry !== "memory" && config.cluster.secret === undefined) {
+    throw new ConfigError(
+      `cluster.secret: required when cluster.registry is ${config.cluster.registry} (from ${sources.get("cluster.registry")}); set SPATE_CLUSTER_SECRET or --cluster-secret on every node`,
     );
   }
   for (const [name, path] of [["cert", cert], ["key", key]] as const) {
