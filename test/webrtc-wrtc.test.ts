@@ -1,0 +1,142 @@
+/**
+ * WHIP and WHEP with @roamhq/wrtc (libwebrtc in-process) on both ends: a wrtc publisher (synthetic
+ * 640x360 30 fps picture with detail, a 48 kHz sine) forced to VP8 in one run and AV1 in another,
+ * with Opus, watched by a wrtc viewer over WHEP. Over 10 s, sampled every second: frames decoded
+ * and audio samples keep rising, the viewer decodes most of what was sent in that window, and
+ * nothing is lost on loopback. The stream API names the codecs; the AV1 stream also decodes as
+ * LL-HLS (fMP4, av1C) in ffmpeg's dav1d.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { tempFile } from "./helpers/ffmpeg.ts";
+import { downloadSegments, waitSegments } from "./helpers/hls.ts";
+import { describeExit, spawnBounded } from "./helpers/process.ts";
+import { startSpate, type Spate } from "./helpers/server.ts";
+import { waitFor } from "./helpers/webrtc.ts";
+import { WrtcPublisher, WrtcViewer, type InboundStats, type WrtcVideoCodec } from "./helpers/wrtc-peer.ts";
+
+let spate: Spate;
+
+beforeAll(async () => {
+  spate = await startSpate();
+});
+
+afterAll(async () => {
+  await spate?.stop();
+});
+
+interface Sample {
+  video: InboundStats;
+  audio: InboundStats;
+  sinkFrames: number;
+  sinkSamples: number;
+  sent: number;
+}
+
+const frames = (s: any, kind: string): number => s?.tracks?.find((t: any) => t.kind === kind)?.frames ?? 0;
+
+async function streamInfo(path: string): Promise<any> {
+  const r = await spate.request(`/api/v1/streams/${path}`);
+  return r.ok ? r.json() : null;
+}
+
+/** Decodes a file with ffprobe -count_frames: frames decoded per stream type, and its error output. */
+async function decodeCount(file: string): Promise<{ video: number; audio: number; errors: string }> {
+  const exit = await spawnBounded(["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=codec_type,codec_name,nb_read_frames", "-of", "json", file], { timeoutMs: 60_000 }).done;
+  if (exit.code !== 0) throw new Error(describeExit("ffprobe", exit));
+  const streams = (JSON.parse(exit.stdout).streams ?? []) as { codec_type: string; nb_read_frames?: string }[];
+  const count = (type: string) => Number(streams.find((s) => s.codec_type === type)?.nb_read_frames ?? 0);
+  return { video: count("video"), audio: count("audio"), errors: exit.stderr.trim() };
+}
+
+async function publishAndWatch(codec: WrtcVideoCodec, alsoHls: boolean): Promise<void> {
+  const path = `live/wrtc-${codec}`;
+  const pub = await WrtcPublisher.start(spate.httpUrl(`/${path}/whip`), { codec, maxMs: 45_000 });
+  try {
+    const info = await waitFor(`${codec} video and audio frames in ${path}`, async () => {
+      const s = await streamInfo(path);
+      return frames(s, "video") > 30 && frames(s, "audio") > 50 ? s : null;
+    }, 15_000);
+    const video = info.tracks.find((t: any) => t.kind === "video");
+    const audio = info.tracks.find((t: any) => t.kind === "audio");
+    expect({ codec: video.codec, width: video.width, height: video.height }).toEqual({ codec, width: 640, height: 360 });
+    expect(video.codecString).toStartWith(codec === "av1" ? "av01.0." : codec === "vp8" ? "vp08." : "vp09.");
+    expect(audio.codec).toBe("opus");
+    expect(info.publisher.protocol).toBe("webrtc");
+
+    const hls = alsoHls ? waitSegments(spate, `/${path}`, 2, 25_000) : null;
+    hls?.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    const view = await WrtcViewer.start(spate.httpUrl(`/${path}/whep`));
+    try {
+      await waitFor("video and audio decoded at the viewer", async () => {
+        const s = await view.stats();
+        return (s.video?.framesDecoded ?? 0) > 0 && (s.audio?.totalSamplesReceived ?? 0) > 0 && view.framesReceived > 0 && view.audioSamples > 0;
+      }, 10_000);
+      const samples: Sample[] = [];
+      for (let i = 0; i <= 10; i++) {
+        const s = await view.stats();
+        samples.push({ video: s.video!, audio: s.audio!, sinkFrames: view.framesReceived, sinkSamples: view.audioSamples, sent: pub.framesSent });
+        if (i < 10) await Bun.sleep(1000);
+      }
+      const first = samples[0]!;
+      const last = samples[samples.length - 1]!;
+      for (let i = 1; i < samples.length; i++) {
+        const [a, b] = [samples[i - 1]!, samples[i]!];
+        expect({ i, framesDecoded: b.video.framesDecoded! > a.video.framesDecoded!, sinkFrames: b.sinkFrames > a.sinkFrames }).toEqual({ i, framesDecoded: true, sinkFrames: true });
+        expect({ i, totalSamples: b.audio.totalSamplesReceived! > a.audio.totalSamplesReceived!, sinkSamples: b.sinkSamples > a.sinkSamples }).toEqual({ i, totalSamples: true, sinkSamples: true });
+      }
+      const decoded = last.video.framesDecoded! - first.video.framesDecoded!;
+      const sent = last.sent - first.sent;
+      const audioSamples = last.audio.totalSamplesReceived! - first.audio.totalSamplesReceived!;
+      const figures = {
+        codec,
+        framesSent: sent,
+        framesDecoded: decoded,
+        sinkFrames: last.sinkFrames - first.sinkFrames,
+        audioSamples,
+        sinkAudioSamples: last.sinkSamples - first.sinkSamples,
+        videoPacketsLost: last.video.packetsLost,
+        audioPacketsLost: last.audio.packetsLost,
+        videoPackets: last.video.packetsReceived,
+        keyFramesDecoded: last.video.keyFramesDecoded,
+        decoder: last.video.decoder,
+      };
+      console.log(`wrtc WHIP -> spate -> wrtc WHEP over 10 s: ${JSON.stringify(figures)}`);
+      expect(last.video.mimeType).toBe(codec === "av1" ? "video/AV1" : `video/${codec.toUpperCase()}`);
+      expect(last.audio.mimeType).toBe("audio/opus");
+      expect(last.sinkFrames > 0 && view.width === 640 && view.height === 360).toBe(true);
+      // Most of what was sent in the window is decoded (generous: 2 shared cores run both peers).
+      expect(sent).toBeGreaterThan(150);
+      expect(decoded).toBeGreaterThanOrEqual(Math.floor(sent * 0.6));
+      // ~480,000 samples in 10 s at 48 kHz; at least half of them.
+      expect(audioSamples).toBeGreaterThan(240_000);
+      expect(last.video.packetsLost).toBe(0);
+      expect(last.audio.packetsLost).toBe(0);
+      const ingest = (await streamInfo(path)).publisher.stats;
+      for (const t of ingest.tracks) expect({ codec: t.codec, lost: t.lost, repeatedTimestamps: t.repeatedTimestamps }).toEqual({ codec: t.codec, lost: 0, repeatedTimestamps: 0 });
+      expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 1 });
+
+      if (hls) {
+        const pl = await hls;
+        const file = await downloadSegments(spate, `/${path}`, pl, tempFile(`wrtc-${codec}-hls.mp4`));
+        const got = await decodeCount(file);
+        console.log(`LL-HLS of the wrtc ${codec} stream, ${pl.segments.length} segments: ${JSON.stringify(got)}`);
+        expect(got.errors).toBe("");
+        expect(got.video).toBeGreaterThan(30);
+        expect(got.audio).toBeGreaterThan(50);
+      }
+      expect(await view.stop()).toBe(200);
+    } finally {
+      await view.stop();
+    }
+    expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 0 });
+    expect(await pub.stop()).toBe(200);
+    expect((await streamInfo(path))?.state).not.toBe("live");
+  } finally {
+    await pub.stop();
+  }
+}
+
+describe("@roamhq/wrtc publishes over WHIP and plays over WHEP", () => {
+  test("VP8 + Opus: 10 s decoded, audio rising, nothing lost", () => publishAndWatch("vp8", false), 45_000);
+  test("AV1 + Opus: 10 s decoded, audio rising, nothing lost; LL-HLS of it decodes", () => publishAndWatch("av1", true), 60_000);
+});
