@@ -55,6 +55,14 @@ async function readRtmp(url: string, ms: number) {
   return got;
 }
 
+/**
+ * ffmpeg 5.1 reading our RTMP: it announces no Enhanced RTMP codecs in its connect (it predates
+ * them), so spate withholds the Opus track it could not parse and sends the H.264.
+ */
+async function readRtmpWithFfmpeg(url: string, file: string) {
+  return spawnBounded(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-rw_timeout", "10000000", "-i", url, "-c", "copy", "-t", "3", file], { timeoutMs: 25_000 }).done;
+}
+
 let spate: Spate;
 let browser: Browser;
 let pageServer: WebRtcPageServer;
@@ -133,8 +141,10 @@ describe("WHIP from Chromium", () => {
       expect(patch.status).toBe(204);
 
       const srtFile = tempFile("whip-srt.ts");
-      const [rtmp, srt, pl] = await Promise.all([
+      const rtmpFile = tempFile("whip-rtmp.flv");
+      const [rtmp, ffRtmp, srt, pl] = await Promise.all([
         readRtmp(spate.rtmpUrl(path), 3000),
+        readRtmpWithFfmpeg(spate.rtmpUrl(path), rtmpFile),
         readToFile(spate.srtUrl(path, "read"), srtFile, { seconds: 3 }),
         waitSegments(spate, `/${path}`, 2, 20_000),
       ]);
@@ -143,6 +153,13 @@ describe("WHIP from Chromium", () => {
       expect(rtmp.videoFrames).toBeGreaterThan(30);
       expect(rtmp.keyframes).toBeGreaterThan(0);
       expect(rtmp.audioFrames).toBeGreaterThan(50);
+      // ffmpeg 5.1 as the RTMP reader: the H.264 track it can take, and only that, decodes cleanly.
+      if (ffRtmp.code !== 0) throw new Error(`ffmpeg reading RTMP: ${describeExit("ffmpeg", ffRtmp)}`);
+      const pr = await ffprobe(rtmpFile);
+      expect(pr.video?.codec).toBe("h264");
+      expect(pr.video!.packets.length).toBeGreaterThan(30);
+      expect(pr.audio).toBeUndefined();
+      expect(await decodeErrorsVfr(rtmpFile)).toBe("");
       expect(srt.code).toBe(0);
       const ps = await ffprobe(srtFile);
       expect(ps.video?.codec).toBe("h264");

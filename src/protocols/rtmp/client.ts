@@ -4,6 +4,7 @@
  * socket's backpressure: what the kernel does not take waits in a queue (`bufferedBytes`) and is
  * sent on drain, so a load generator can see a slow server instead of growing without bound.
  */
+import { CLIENT_FOURCC_INFO } from "./capabilities.ts";
 import type { Socket } from "bun";
 import { type Command, decodeCommand, encodeCommand, encodeData } from "./wire/amf0.ts";
 import type { ChunkHeader } from "./wire/chunk-header.ts";
@@ -287,6 +288,7 @@ export class RtmpClient {
       videoCodecs: 0x00ff,
       videoFunction: 1,
       objectEncoding: 0,
+      ...CLIENT_FOURCC_INFO,
     });
   }
 

@@ -45,7 +45,13 @@ export class RtmpEgress implements RingReader {
     unsentControl: Uint8Array | null = null,
   ) {
     const chunkSize = session.opts.chunkSize;
-    this.writer = stream.writer(`rtmp/${chunkSize}`, (s) => new RtmpWriter(s, chunkSize));
+    // One writer per chunk size and per set of codecs withheld from the player (legacy players
+    // get the tracks they can decode): shared by every viewer alike, made once per stream.
+    const withheld = session.codecs.withheld();
+    const format = withheld.length ? `rtmp/${chunkSize}/without:${withheld.join(",")}` : `rtmp/${chunkSize}`;
+    this.writer = stream.writer(format, (s) => new RtmpWriter(s, chunkSize, new Set(withheld)));
+    const held = stream.tracks.filter((t) => t && withheld.includes(t.codec)).map((t) => t!.codec);
+    if (held.length) session.log.info("player announced no Enhanced RTMP support: tracks withheld", { path: stream.path, codecs: held });
     this.cursor = new RingCursor(this.writer.ring);
     this.control = unsentControl;
     this.headersSent = false;

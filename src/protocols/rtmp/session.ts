@@ -1,3 +1,4 @@
+import { PlayerCodecs, SERVER_FOURCC_INFO } from "./capabilities.ts";
 import { ProtocolError } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { PathBusyError, isValidPath, type PathTable } from "../../core/path-table.ts";
@@ -49,6 +50,8 @@ type Phase = "handshake" | "ready" | "closed";
 export class RtmpSession implements ChunkSink, MessageSink, ControlPeer {
   phase: Phase;
   app: string;
+  /** What the player announced it can receive (Enhanced RTMP); legacy codecs only until connect says more. */
+  codecs: PlayerCodecs;
   ingest: RtmpIngest | null;
   egress: RtmpEgress | null;
   /** Bytes written to the socket, and the peer's last Acknowledgement (-1: it never sent one). */
@@ -70,6 +73,7 @@ export class RtmpSession implements ChunkSink, MessageSink, ControlPeer {
   ) {
     this.phase = "handshake";
     this.app = "";
+    this.codecs = new PlayerCodecs();
     this.ingest = null;
     this.egress = null;
     this.bytesOut = 0;
@@ -215,6 +219,7 @@ export class RtmpSession implements ChunkSink, MessageSink, ControlPeer {
   private onConnect(c: Command): void {
     const app = c.commandObject?.app;
     this.app = typeof app === "string" ? stripQuery(app).replace(/\/+$/, "") : "";
+    this.codecs = PlayerCodecs.fromConnect(c.commandObject);
     this.send(ctl.controlMessage(ctl.encodeWindowAckSizeTo, ACK_WINDOW));
     this.send(ctl.controlMessage(ctl.encodeSetPeerBandwidthTo, PEER_BANDWIDTH, T.PeerBandwidthLimit.Dynamic));
     this.send(ctl.controlMessage(ctl.encodeSetChunkSizeTo, this.opts.chunkSize));
@@ -222,7 +227,7 @@ export class RtmpSession implements ChunkSink, MessageSink, ControlPeer {
     this.command(
       "_result",
       c.transactionId,
-      { fmsVer: "FMS/3,5,7,7009", capabilities: 31, mode: 1 },
+      { fmsVer: "FMS/3,5,7,7009", capabilities: 31, mode: 1, ...SERVER_FOURCC_INFO },
       onStatus("status", "NetConnection.Connect.Success", "Connection succeeded.", {
         objectEncoding: typeof c.commandObject?.objectEncoding === "number" ? c.commandObject.objectEncoding : 0,
       }),

@@ -2,7 +2,7 @@ import { concatBytes } from "../../core/bytes.ts";
 import { RingWriter, type RingReader } from "../../core/ring-writer.ts";
 import type { Frame } from "../../core/frame.ts";
 import type { Stream } from "../../core/stream.ts";
-import type { Track } from "../../core/track.ts";
+import type { Codec, Track } from "../../core/track.ts";
 import { writeAudioTagHeader, writeVideoTagHeader } from "../../formats/flv/tag.ts";
 import { encodeData } from "./wire/amf0.ts";
 import { chunkedSize, encodeMessageTo } from "./wire/chunk-encoder.ts";
@@ -33,9 +33,11 @@ export class RtmpWriter extends RingWriter<RingReader> {
   constructor(
     stream: Stream,
     readonly chunkSize: number,
+    /** Codecs this writer leaves out (its players announced no Enhanced RTMP support for them). */
+    private readonly withheld: ReadonlySet<Codec> = new Set(),
   ) {
     super(stream, 4); // chunk headers add under 1 %
-    this.format = `rtmp/${chunkSize}`;
+    this.format = withheld.size ? `rtmp/${chunkSize}/without:${[...withheld].sort().join(",")}` : `rtmp/${chunkSize}`;
     this.framesEncoded = 0;
     this.keyMs = 0;
     this.header = new Uint8Array(16);
@@ -46,6 +48,7 @@ export class RtmpWriter extends RingWriter<RingReader> {
   onFrame(f: Frame): void {
     const track = this.stream.tracks[f.track];
     if (!track?.config && track?.codec !== "mp3") return; // no decoder configuration yet: undecodable
+    if (this.withheld.has(track.codec)) return;
     const ms = msOf(f.dts, track.clockRate);
     if (track.configVersion !== this.configVersions[f.track]) this.appendHeaders(ms, f.ingestMs);
     let hl: number;
@@ -73,7 +76,7 @@ export class RtmpWriter extends RingWriter<RingReader> {
    */
   headers(ms: number): Uint8Array {
     const parts: Uint8Array[] = [this.metadataMessage(ms)];
-    for (const t of this.stream.tracks) if (t) parts.push(this.configMessage(t, ms));
+    for (const t of this.stream.tracks) if (t && !this.withheld.has(t.codec)) parts.push(this.configMessage(t, ms));
     return concatBytes(parts);
   }
 
@@ -99,7 +102,7 @@ export class RtmpWriter extends RingWriter<RingReader> {
   private metadataMessage(ms: number): Uint8Array {
     const meta: Record<string, unknown> = { server: "spate" };
     for (const t of this.stream.tracks) {
-      if (!t) continue;
+      if (!t || this.withheld.has(t.codec)) continue;
       if (t.kind === "video") {
         Object.assign(meta, {
           width: t.info.width ?? 0,
