@@ -9,6 +9,7 @@
  */
 import type { Config } from "../server/config.ts";
 import { MemoryRegistry, MemoryRegistryStore } from "./memory-registry.ts";
+import { RedisRegistry } from "./redis-registry.ts";
 import type { NodeIdentity, Registry } from "./registry.ts";
 
 /** node.address, or the HTTP listen address and port (loopback for a wildcard bind). */
@@ -27,5 +28,5 @@ export function defaultAddress(host: string, port: number): string {
 export function createRegistry(config: Config, identity: NodeIdentity): Registry {
   const { registry, leaseMs } = config.cluster;
   if (registry === "memory") return new MemoryRegistry(identity, new MemoryRegistryStore(), { leaseMs });
-  throw new Error(`cluster.registry ${registry}: the Redis registry is not built yet`);
+  return new RedisRegistry(identity, registry, { leaseMs });
 }

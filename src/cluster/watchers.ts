@@ -9,6 +9,8 @@ const logger = log.child("cluster");
 
 interface Watched {
   callbacks: Set<WatchCallback>;
+  /** Callbacks that have not been given a set yet. */
+  pending: Set<WatchCallback>;
   /** The canonical form of the last set delivered; undefined before the first. */
   lastKey: string | undefined;
 }
@@ -18,20 +20,22 @@ export class Watchers {
 
   add(path: string, cb: WatchCallback): () => void {
     let w = this.byPath.get(path);
-    if (!w) this.byPath.set(path, (w = { callbacks: new Set(), lastKey: undefined }));
+    if (!w) this.byPath.set(path, (w = { callbacks: new Set(), pending: new Set(), lastKey: undefined }));
     w.callbacks.add(cb);
+    w.pending.add(cb);
     return () => {
       const cur = this.byPath.get(path);
       if (!cur) return;
       cur.callbacks.delete(cb);
+      cur.pending.delete(cb);
       if (cur.callbacks.size === 0) this.byPath.delete(path);
     };
   }
 
-  /** A new watcher gets the current set even when it equals what the others last saw. */
+  /** A new watcher's first set, unless an update() reached it first. */
   deliverFirst(path: string, cb: WatchCallback, holders: HolderInfo[]): void {
     const w = this.byPath.get(path);
-    if (!w?.callbacks.has(cb)) return;
+    if (!w?.pending.delete(cb)) return;
     w.lastKey ??= canonical(holders);
     call(cb, path, holders);
   }
@@ -49,9 +53,10 @@ export class Watchers {
     const w = this.byPath.get(path);
     if (!w) return;
     const key = canonical(holders);
-    if (key === w.lastKey) return;
+    const targets = key === w.lastKey ? [...w.pending] : [...w.callbacks];
     w.lastKey = key;
-    for (const cb of [...w.callbacks]) call(cb, path, holders);
+    w.pending.clear();
+    for (const cb of targets) call(cb, path, holders);
   }
 }
 
