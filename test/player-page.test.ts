@@ -20,27 +20,44 @@ const exists = (p: string) => live.has(p);
 const get = (path: string, init?: RequestInit) => handlePlayer(new Request(`http://spate.test${path}`, init), exists);
 
 describe("player page", () => {
-  test("GET /{path}/ is the hls.js page; ?player=dash the dash.js page", async () => {
+  test("GET /{path}/ tries WHEP first (hls.js only on a fallback); ?player=whep|hls|dash forces one", async () => {
     const res = get("/live/cam1/")!;
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect(res.headers.get("cache-control")).toBe("no-cache");
     expect(res.headers.get("content-security-policy")).toContain("worker-src 'self' blob:");
     const html = await res.text();
-    expect(html).toContain(`<script src="/_spate/hls.js?v=${pkg.dependencies["hls.js"]}"></script>`);
-    expect(html).not.toContain("/_spate/dash.js");
+    const config = (page: string) => JSON.parse(/<script type="application\/json" id="spate-config">(.*?)<\/script>/s.exec(page)![1]!);
+    // No player library up front: a WHEP viewer never loads hls.js; the fallback loads it from here.
+    expect(html).not.toMatch(/<script src="\/_spate\/(hls|dash)\.js/);
     expect(html).toMatch(/<script src="\/_spate\/player\.js\?v=\w+"><\/script>/);
-    expect(html).toContain('"player":"hls"');
-    expect(html).toContain('"url":"index.m3u8"');
-    expect(html).toContain("WebRTC (WHEP)");
+    expect(config(html)).toMatchObject({
+      player: "auto",
+      whep: { url: "whep" },
+      hls: { url: "index.m3u8" },
+      api: "/api/v1/streams/live/cam1",
+      assets: { hls: `/_spate/hls.js?v=${pkg.dependencies["hls.js"]}` },
+    });
+    expect(html).toContain('<a href="./" aria-current="page"');
+    expect(html).toContain('<a href="./?player=whep">WebRTC (WHEP)</a>');
     expect(html).not.toContain("{{");
+
+    const hls = await get("/live/cam1/?player=hls")!.text();
+    expect(hls).toContain(`<script src="/_spate/hls.js?v=${pkg.dependencies["hls.js"]}"></script>`);
+    expect(config(hls).player).toBe("hls");
+    expect(hls).toContain('<a href="./?player=hls" aria-current="page">LL-HLS</a>');
+
+    const whep = await get("/live/cam1/?player=whep")!.text();
+    expect(whep).not.toMatch(/<script src="\/_spate\/(hls|dash)\.js/);
+    expect(config(whep).player).toBe("whep");
 
     const dash = await get("/live/cam1/?player=dash")!.text();
     expect(dash).toContain(`<script src="/_spate/dash.js?v=${pkg.dependencies.dashjs}"></script>`);
-    expect(dash).not.toContain("/_spate/hls.js");
-    expect(dash).toContain('"player":"dash"');
-    expect(dash).toContain('"url":"index.mpd"');
-    expect((await get("/a/b/c/")!.text())).toContain("<h1>a/b/c</h1>");
+    expect(dash).not.toContain('<script src="/_spate/hls.js');
+    expect(config(dash)).toMatchObject({ player: "dash", dash: { url: "index.mpd" } });
+    const abc = await get("/a/b/c/")!.text();
+    expect(abc).toContain("<h1>a/b/c</h1>");
+    expect(config(abc).api).toBe("/api/v1/streams/a/b/c");
   });
 
   test("a path with nothing live gets a 404 page that reloads itself", async () => {
@@ -61,7 +78,7 @@ describe("player page", () => {
   test("an unknown ?player= is a 400", async () => {
     const res = get("/live/cam1/?player=flash")!;
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain("?player=hls or ?player=dash");
+    expect(await res.text()).toContain("?player=whep, ?player=hls, ?player=dash");
   });
 
   test("anything else is not the player's (null)", () => {

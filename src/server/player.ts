@@ -1,7 +1,7 @@
 /**
- * The built-in player page: `GET /{path}/` plays the stream over LL-HLS with hls.js,
- * `GET /{path}/?player=dash` over low-latency DASH with dash.js, and both show how far behind live
- * they are. The player libraries come from npm and are served by spate under `/_spate/` (no CDN);
+ * The built-in player page: `GET /{path}/` plays the stream over WebRTC (WHEP) and falls back to
+ * LL-HLS with hls.js when WHEP fails; `?player=whep`, `?player=hls` and `?player=dash` (low-latency
+ * DASH with dash.js) force one. It shows which it uses and how far behind live it is. The player libraries come from npm and are served by spate under `/_spate/` (no CDN);
  * they are imported as files, so `bun build --compile` embeds them in the single binary.
  */
 import { readFileSync } from "node:fs";
@@ -26,7 +26,12 @@ export const PLAYER_ASSET_PREFIX = "/_spate/";
 /** hls.js tuning: ~1 s behind the newest part, up to 3 s before it seeks, catch-up at up to 1.5x. */
 const HLS_SETTINGS = { liveSyncSec: 1.0, liveMaxLatencySec: 3.0, maxLiveSyncPlaybackRate: 1.5 };
 
-const PLAYERS = ["hls", "dash"] as const;
+/** "auto" (no ?player=): WHEP first, then LL-HLS. */
+const PLAYERS = ["auto", "whep", "hls", "dash"] as const;
+const FORCED = PLAYERS.filter((p) => p !== "auto");
+
+/** WHEP gives up (and the page falls back) when no video frame is decoded this long after the POST. */
+const WHEP_FRAME_TIMEOUT_MS = 6000;
 type PlayerKind = (typeof PLAYERS)[number];
 
 interface Asset {
@@ -86,9 +91,9 @@ export function handlePlayer(req: Request, pathExists: (path: string) => boolean
     return null;
   }
   if (!isValidPath(path)) return null;
-  const player = url.searchParams.get("player") ?? "hls";
+  const player = url.searchParams.get("player") ?? "auto";
   if (!(PLAYERS as readonly string[]).includes(player)) {
-    return text(req, 400, `unknown player ${JSON.stringify(player)}: use ${PLAYERS.map((p) => `?player=${p}`).join(" or ")}\n`);
+    return text(req, 400, `unknown player ${JSON.stringify(player)}: use no ?player= (WebRTC, else LL-HLS) or ${FORCED.map((p) => `?player=${p}`).join(", ")}\n`);
   }
   if (!pathExists(path)) return respond(req, 404, PAGE_HEADERS, encoder.encode(renderWaitingPage(path)));
   return respond(req, 200, PAGE_HEADERS, encoder.encode(renderPage(path, player as PlayerKind)));
@@ -130,15 +135,24 @@ function renderPage(path: string, player: PlayerKind): string {
     // Relative to the page's folder, /{path}/.
     hls: { url: CMAF_URLS.multivariant, ...HLS_SETTINGS },
     dash: { url: CMAF_URLS.mpd },
+    whep: { url: "whep", frameTimeoutMs: WHEP_FRAME_TIMEOUT_MS },
+    // The stream's tracks: why a WHEP answer has no audio (an AAC stream).
+    api: `/api/v1/streams/${path.split("/").map(encodeURIComponent).join("/")}`,
+    links: { hls: "./?player=hls" },
+    // Loaded only on a fallback: a WHEP viewer never fetches hls.js.
+    assets: { hls: assetUrl("hls.js") },
   };
-  const library = player === "dash" ? assetUrl("dash.js") : assetUrl("hls.js");
+  const library = player === "dash" ? assetUrl("dash.js") : player === "hls" ? assetUrl("hls.js") : null;
+  const current = (p: PlayerKind) => (player === p ? ' aria-current="page"' : "");
   const fill: Record<string, string> = {
     TITLE: escapeHtml(path),
     CONFIG: scriptJson(config),
-    LIBRARY: `<script src="${library}"></script>`,
+    LIBRARY: library ? `<script src="${library}"></script>` : "",
     PLAYER_JS: assetUrl("player.js"),
-    HLS_CURRENT: player === "hls" ? 'aria-current="page"' : "",
-    DASH_CURRENT: player === "dash" ? 'aria-current="page"' : "",
+    AUTO_CURRENT: current("auto"),
+    WHEP_CURRENT: current("whep"),
+    HLS_CURRENT: current("hls"),
+    DASH_CURRENT: current("dash"),
   };
   return pageTemplate.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => fill[key] ?? "");
 }
