@@ -25,7 +25,7 @@ describe("RedisRegistry: conformance", () => {
 
 describe("RedisRegistry", () => {
   test("junk in Redis is ignored, never thrown", async () => {
-    const a = new RedisRegistry(nodeA, redis.url, { prefix: "junk:" });
+    const a = new RedisRegistry(nodeA, redis.url, { prefix: "junk:", leaseMs: 600 });
     const raw = new RedisClient(redis.url);
     try {
       await a.announce("p", { role: "origin", hops: 0, upstream: null });
@@ -34,11 +34,14 @@ describe("RedisRegistry", () => {
       await raw.send("SET", ["junk:h:p|y", JSON.stringify({ ...nodeB, nodeId: "y", role: "origin", hops: 3, upstream: null, load: 0 })]);
       await raw.send("SET", ["junk:h:p|b", JSON.stringify({ ...nodeB, role: "relay", hops: 1, upstream: "a", load: 0 })]); // filed under b but says b: fine
       await raw.send("SET", ["junk:node:zz", "[]"]);
-      await raw.send("SADD", ["junk:nodes", "zz"]);
-      await raw.send("SADD", ["junk:paths", "q"]);
+      await raw.send("ZADD", ["junk:nodes", "1", "zz"]);
+      await raw.send("ZADD", ["junk:paths", String(Date.now()), "q"]);
       expect(ids(await a.locate("p"))).toEqual(["a", "b"]);
       expect((await a.nodes()).map((n) => n.nodeId)).toEqual(["a"]);
       expect((await a.paths()).map((p) => p.path)).toEqual(["p"]);
+      // the heartbeat trims index members not refreshed for a minute (node zz: scored 1)
+      await until(async () => (await raw.send("ZRANGE", ["junk:nodes", "0", "-1"])) as string[], (m) => !m.includes("zz"), 5000);
+      expect(await raw.send("ZRANGE", ["junk:nodes", "0", "-1"])).toEqual(["a"]);
     } finally {
       raw.close();
       await a.close();

@@ -4,10 +4,14 @@
  * within leaseMs; index sets (paths, holders of a path, nodes) are pruned as they are read.
  *
  *   {prefix}node:<id>          this node's NodeInfo JSON, PX lease
- *   {prefix}nodes              SET of node ids
+ *   {prefix}nodes              ZSET of node ids, scored by their last heartbeat (wall-clock ms)
  *   {prefix}h:<path>|<id>      one holder's HolderInfo JSON, PX lease (path and id URI-encoded)
  *   {prefix}hs:<path>          SET of the path's holder ids, PX lease (renewed by every holder)
- *   {prefix}paths              SET of paths
+ *   {prefix}paths              ZSET of paths, scored by their last claim (wall-clock ms)
+ *
+ * The two global indexes are trimmed by every heartbeat of members older than INDEX_STALE_MS (so
+ * they stay bounded), and pruned of members whose key expired when read; the keys alone decide
+ * what is live, so clock skew between nodes only delays the trimming.
  *
  * Redis unreachable: announce and withdraw still update what this node holds and resolve; the
  * failure is logged once, and the heartbeat reconnects and rewrites everything held (a restarted
@@ -42,6 +46,8 @@ export interface RedisRegistryOptions extends RegistryOptions {
 
 /** Index sets are read whole: a bound on what one read may return. */
 const MAX_INDEX_MEMBERS = 100_000;
+/** Global index members not refreshed for this long (or 10 leases) are trimmed. */
+const INDEX_STALE_MS = 60_000;
 
 export class RedisRegistry implements Registry {
   private readonly client: RedisClient;
@@ -115,7 +121,7 @@ export class RedisRegistry implements Registry {
 
   async nodes(): Promise<NodeInfo[]> {
     return this.lookup(async () => {
-      const ids = await this.members(this.key("nodes"));
+      const ids = await this.members(this.key("nodes"), true);
       if (ids.length === 0) return [];
       const values: (string | null)[] = await this.cmd("MGET", ids.map((id) => this.key(`node:${enc(id)}`)));
       const out: NodeInfo[] = [];
@@ -125,18 +131,18 @@ export class RedisRegistry implements Registry {
         if (n) out.push(n);
         else if (values[i] === null) gone.push(id);
       });
-      if (gone.length > 0) void this.cmd("SREM", [this.key("nodes"), ...gone]).catch(() => {});
+      if (gone.length > 0) void this.cmd("ZREM", [this.key("nodes"), ...gone]).catch(() => {});
       return out;
     });
   }
 
   async paths(): Promise<PathHolders[]> {
     return this.lookup(async () => {
-      const paths = (await this.members(this.key("paths"))).map(decodePath).filter((p): p is string => p !== null);
+      const paths = (await this.members(this.key("paths"), true)).map(decodePath).filter((p): p is string => p !== null);
       const all = await Promise.all(paths.map(async (path) => ({ path, holders: await this.readHolders(path) })));
       const empty = all.filter((p) => p.holders.length === 0).map((p) => p.path);
       // A path announced meanwhile is added back by its holder's next heartbeat.
-      if (empty.length > 0) void this.cmd("SREM", [this.key("paths"), ...empty]).catch(() => {});
+      if (empty.length > 0) void this.cmd("ZREM", [this.key("paths"), ...empty]).catch(() => {});
       return all.filter((p) => p.holders.length > 0);
     });
   }
@@ -163,7 +169,7 @@ export class RedisRegistry implements Registry {
       await this.attempt("close", () =>
         Promise.all([
           this.cmd("DEL", [this.key(`node:${enc(this.node.nodeId)}`), ...paths.map((p) => this.holderKey(p, this.node.nodeId))]),
-          this.cmd("SREM", [this.key("nodes"), this.node.nodeId]),
+          this.cmd("ZREM", [this.key("nodes"), this.node.nodeId]),
           ...paths.map((p) => this.cmd("SREM", [this.holdersKey(p), this.node.nodeId])),
         ]),
       );
@@ -176,10 +182,14 @@ export class RedisRegistry implements Registry {
     if (this.beating || this.closed) return this.beating ?? Promise.resolve();
     this.beating = (async () => {
       const ok = await this.attempt("heartbeat", async () => {
-        const node: NodeInfo = { ...this.node, load: this.load, lastSeenMs: Math.round(wallMs()) };
+        const now = Math.round(wallMs());
+        const node: NodeInfo = { ...this.node, load: this.load, lastSeenMs: now };
+        const stale = String(now - Math.max(INDEX_STALE_MS, 10 * this.leaseMs));
         const commands = [
           this.cmd("SET", [this.key(`node:${enc(this.node.nodeId)}`), encodeNode(node), "PX", String(this.leaseMs)]),
-          this.cmd("SADD", [this.key("nodes"), this.node.nodeId]),
+          this.cmd("ZADD", [this.key("nodes"), String(now), this.node.nodeId]),
+          this.cmd("ZREMRANGEBYSCORE", [this.key("nodes"), "-inf", `(${stale}`]),
+          this.cmd("ZREMRANGEBYSCORE", [this.key("paths"), "-inf", `(${stale}`]),
         ];
         for (const path of this.own.keys()) commands.push(...this.claimCommands(path));
         await Promise.all(commands);
@@ -224,7 +234,7 @@ export class RedisRegistry implements Registry {
       this.cmd("SET", [this.holderKey(path, this.node.nodeId), encodeHolder(holder), "PX", lease]),
       this.cmd("SADD", [this.holdersKey(path), this.node.nodeId]),
       this.cmd("PEXPIRE", [this.holdersKey(path), lease]),
-      this.cmd("SADD", [this.key("paths"), path]),
+      this.cmd("ZADD", [this.key("paths"), String(Math.round(wallMs())), path]),
     ];
   }
 
@@ -243,8 +253,8 @@ export class RedisRegistry implements Registry {
     return out;
   }
 
-  private async members(key: string): Promise<string[]> {
-    const v: unknown = await this.cmd("SMEMBERS", [key]);
+  private async members(key: string, sorted = false): Promise<string[]> {
+    const v: unknown = await this.cmd(sorted ? "ZRANGE" : "SMEMBERS", sorted ? [key, "0", String(MAX_INDEX_MEMBERS - 1)] : [key]);
     if (!Array.isArray(v)) return [];
     const out: string[] = [];
     for (const m of v) {
