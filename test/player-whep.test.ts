@@ -152,6 +152,33 @@ describe("player page: WHEP first, LL-HLS fallback", () => {
     }
   }, 60_000);
 
+  test("?player=whep while the publisher is away: WHEP 404s are retried with backoff until it is back, then it plays", async () => {
+    const path = "live/page-retry";
+    let pub = publishLavfi(spate.rtmpUrl(path), { size: "320x180", rate: 25, gop: 25, seconds: 60, tone: false });
+    try {
+      await waitForLive(spate, path, ["video"], pub);
+      await pub.stop(2000);
+      // Within the grace period the path is known (the page is served) but nothing is live: WHEP answers 404.
+      await waitFor("the stream to wait for its publisher", async () => (await spate.api(`/api/v1/streams/${path}`)).state === "waiting", 5000, 100);
+      const page = await browser.open(spate.httpUrl(`/${path}/?player=whep`));
+      await waitFor("two WHEP attempts", async () => (await readState(page)).retries >= 2, 10_000, 100);
+      const waiting = await readState(page);
+      console.log(`?player=whep with nothing live: ${waiting.retries} retries so far, last error ${JSON.stringify(waiting.error)}`);
+      expect(waiting.error).toContain("WHEP 404");
+      expect(waiting.playing).toBe(false);
+      expect(waiting.player).toBe("whep");
+
+      pub = publishLavfi(spate.rtmpUrl(path), { size: "320x180", rate: 25, gop: 25, seconds: 60, tone: false });
+      await page.waitForFunction(() => (globalThis as any).spate.framesDecoded > 0, undefined, { timeout: 20_000, polling: 200 });
+      const back = await readState(page);
+      console.log(`publisher back: playing over ${back.player} after ${waiting.retries}+ retries, frames ${back.framesDecoded}`);
+      expect(back.player).toBe("whep");
+      await page.goto("about:blank");
+    } finally {
+      await pub.stop(2000);
+    }
+  }, 60_000);
+
   test("Chromium WHIP publisher (H.264 + Opus): the page plays WHEP with sound, no notice", async () => {
     const path = "live/page-whip";
     const pageServer = serveWebRtcPage();

@@ -312,6 +312,10 @@
     state.whepSession = null;
   }
   window.addEventListener("pagehide", stopWhep);
+  // Back from the back-forward cache: the session was ended on pagehide, so make a new one.
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && state.player === "whep" && !whep) run();
+  });
 
   // ---- LL-HLS and DASH ----
 
