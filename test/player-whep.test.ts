@@ -28,6 +28,7 @@ interface PageState {
   audio: string | null;
   audioNotice: string | null;
   fallback: string | null;
+  retries: number;
   library: string | null;
   errors: number;
   error: string | null;
