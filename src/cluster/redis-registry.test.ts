@@ -91,3 +91,22 @@ describe("RedisRegistry", () => {
     40_000,
   );
 });
+
+describe("RedisRegistry: ordering", () => {
+  test("a withdraw right after an announce leaves no claim behind", async () => {
+    const a = new RedisRegistry(nodeA, redis.url, { prefix: "order:" });
+    const raw = new RedisClient(redis.url);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const announced = a.announce(`p${i}`, { role: "origin", hops: 0, upstream: null });
+        const withdrawn = a.withdraw(`p${i}`);
+        await Promise.all([announced, withdrawn]);
+      }
+      expect(await a.paths()).toEqual([]);
+      expect(await raw.send("KEYS", ["order:h:*"])).toEqual([]);
+    } finally {
+      raw.close();
+      await a.close();
+    }
+  });
+});

@@ -226,8 +226,10 @@ export class RedisRegistry implements Registry {
     }
   }
 
+  /** The writes of this node's claim on a path; none once it was withdrawn. */
   private claimCommands(path: string): Promise<unknown>[] {
-    const a = this.own.get(path)!;
+    const a = this.own.get(path);
+    if (!a) return [];
     const holder: HolderInfo = { ...this.node, ...a, load: this.load };
     const lease = String(this.leaseMs);
     return [
