@@ -55,6 +55,51 @@ describe("IceState", () => {
   });
 });
 
+describe("IceState restart (RFC 8445 §9)", () => {
+  test("the old credentials hold until a nomination with the new ones; addresses only they validated retire", () => {
+    const s = new IceState("peer1", 0);
+    const old = { ufrag: s.localUfrag, key: s.key };
+    s.onCheck("10.0.0.1", 1000, true, 1);
+    s.onCheck("10.0.0.3", 3000, false, 1);
+    s.restart("peer2", "NewUfrag", "N".repeat(24));
+    expect(s.restarting).toBe(true);
+    expect([s.localUfrag, s.localPwd, s.remoteUfrag]).toEqual(["NewUfrag", "N".repeat(24), "peer2"]);
+    expect(s.keyFor("NewUfrag")).toBe(s.key);
+    expect(s.keyFor(old.ufrag)).toBe(old.key);
+    expect(s.keyFor("other")).toBeNull();
+    // Consent over the old pair with the old credentials; the new credentials validate a new address.
+    s.onCheck("10.0.0.1", 1000, true, 2, false);
+    expect(s.restarting).toBe(true);
+    expect(s.onCheck("10.0.0.2", 2000, false, 3)).toBe(true);
+    expect(s.selected).toEqual({ address: "10.0.0.1", port: 1000 });
+    // A second restart before completion keeps the credentials in use, replaces the pending ones.
+    s.restart("peer3", "Newer123", "M".repeat(24));
+    expect(s.keyFor("NewUfrag")).toBeNull();
+    expect(s.keyFor(old.ufrag)).toBe(old.key);
+    const mid = IceState.fromRecord(JSON.parse(JSON.stringify(s.toRecord())), 0);
+    expect(mid.toRecord()).toEqual(s.toRecord());
+    expect(mid.keyFor(old.ufrag)).not.toBeNull();
+    // The nomination with the current credentials completes it.
+    s.onCheck("10.0.0.2", 2000, true, 4);
+    expect(s.restarting).toBe(false);
+    expect(s.keyFor(old.ufrag)).toBeNull();
+    expect(s.selected).toEqual({ address: "10.0.0.2", port: 2000 });
+    expect(s.validated).toEqual([{ address: "10.0.0.2", port: 2000 }]);
+    expect(s.retired).toEqual([{ address: "10.0.0.1", port: 1000 }, { address: "10.0.0.3", port: 3000 }]);
+    expect(s.restarts).toBe(2);
+  });
+
+  test("an address checked with the new credentials stays", () => {
+    const s = new IceState("p", 0);
+    s.onCheck("10.0.0.1", 1000, true, 1);
+    s.restart("q");
+    s.onCheck("10.0.0.1", 1000, true, 2);
+    expect(s.restarting).toBe(false);
+    expect(s.validated).toEqual([{ address: "10.0.0.1", port: 1000 }]);
+    expect(s.retired).toEqual([]);
+  });
+});
+
 describe("ReorderBuffer", () => {
   const run = (seqs: number[], opts: { capacity?: number; waitMs?: number; times?: number[] } = {}) => {
     const got: number[] = [];
@@ -184,6 +229,55 @@ describe("WebRtcListener on loopback", () => {
     expect(c.unknownAddress).toBe(addr + 2);
     expect(s.ice.validated).toHaveLength(0);
     s.close("test done");
+  });
+
+  test("ICE restart: both ufrags answered until the new one nominates; then the old ufrag and address are dropped", async () => {
+    const s = makeSession();
+    const m = new StunMessage();
+    const other = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0, binaryType: "uint8array", socket: { data: (_s, buf) => void replies.push(buf.slice()) } });
+    try {
+      const old = { ufrag: s.ice.localUfrag, pwd: s.ice.localPwd, key: s.ice.key };
+      check(`${old.ufrag}:peer`, old.pwd, true);
+      expect(await waitReply()).toBeDefined();
+      const restarts = listener.counters.iceRestarts;
+      listener.restartIce(s, "peer2");
+      expect(listener.counters.iceRestarts).toBe(restarts + 1);
+      expect(s.ice.localUfrag).not.toBe(old.ufrag);
+      // Old credentials: consent on the old pair goes on, answered with the old password.
+      check(`${old.ufrag}:peer`, old.pwd, true);
+      let reply = await waitReply();
+      decodeStun(reply!, m);
+      expect(verifyIntegrity(reply!, m, old.key)).toBe(true);
+      // New credentials from a new address (another socket): answered with the new password, and nominated.
+      const req = new BindingRequest();
+      crypto.getRandomValues(req.transactionId);
+      req.username = `${s.ice.localUfrag}:peer2`;
+      req.priority = 1;
+      req.useCandidate = true;
+      req.key = stunKey(s.ice.localPwd);
+      const buf = new Uint8Array(req.encodedSize());
+      req.encodeTo(buf, 0);
+      other.send(buf, listener.port, "127.0.0.1");
+      reply = await waitReply();
+      decodeStun(reply!, m);
+      expect(verifyIntegrity(reply!, m, s.ice.key)).toBe(true);
+      expect(s.ice.selected).toEqual({ address: "127.0.0.1", port: other.port });
+      expect(s.ice.restarting).toBe(false);
+      // The old ufrag is unknown now, the old address no longer routed.
+      const unknownUfrag = listener.counters.unknownUfrag;
+      const unknownAddress = listener.counters.unknownAddress;
+      check(`${old.ufrag}:peer`, old.pwd, true);
+      expect(await waitReply(200)).toBeUndefined();
+      expect(listener.counters.unknownUfrag).toBe(unknownUfrag + 1);
+      listener.onDatagram(Uint8Array.of(0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1), client.port, "127.0.0.1");
+      expect(listener.counters.unknownAddress).toBe(unknownAddress + 1);
+      const dropped = s.counters.dropped;
+      listener.onDatagram(Uint8Array.of(0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1), other.port, "127.0.0.1");
+      expect(s.counters.dropped).toBe(dropped + 1); // reached the session (no DTLS yet there)
+    } finally {
+      s.close("test done");
+      other.close();
+    }
   });
 
   test("consent freshness: a session without checks is closed by the sweep; checks keep it", async () => {

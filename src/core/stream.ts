@@ -146,14 +146,17 @@ export class Stream {
     this.ring.cancel();
   }
 
-  /** Commits the reserved frame: payload is [skip, skip+len) of the reservation. */
-  commit(skip: number, len: number, track: number, dts: number, pts: number, keyframe: boolean): Frame {
+  /**
+   * Commits the reserved frame: payload is [skip, skip+len) of the reservation. `ingestMs` is now,
+   * unless the frame entered spate elsewhere (a relay keeps the origin's, for end-to-end latency).
+   */
+  commit(skip: number, len: number, track: number, dts: number, pts: number, keyframe: boolean, ingestMs: number = this.clock()): Frame {
     const shift = this.normalise(track, dts);
     const t = this.tracks[track]!;
     t.bytes += len;
     t.frames++;
     this.bytesIn += len;
-    const f = this.ring.commitFrame(skip, len, track, dts + shift, pts + shift, keyframe, this.clock());
+    const f = this.ring.commitFrame(skip, len, track, dts + shift, pts + shift, keyframe, ingestMs);
     if (track === this.ring.keyTrack || this.ring.keyTrack < 0) this.batchHasKey = true;
     this.batchFrames++;
     for (let i = 0; i < this.writers.length; i++) this.writers[i]!.onFrame(f);
@@ -161,9 +164,9 @@ export class Stream {
   }
 
   /** Copies `payload` into the ring as a frame. */
-  push(payload: Uint8Array, track: number, dts: number, pts: number, keyframe: boolean): Frame {
+  push(payload: Uint8Array, track: number, dts: number, pts: number, keyframe: boolean, ingestMs: number = this.clock()): Frame {
     this.ring.reserve(payload.length).set(payload);
-    return this.commit(0, payload.length, track, dts, pts, keyframe);
+    return this.commit(0, payload.length, track, dts, pts, keyframe, ingestMs);
   }
 
   /** End of an ingest batch (one socket read): writers hand the new bytes to their readers. */

@@ -1,6 +1,7 @@
 import type { PathTable } from "../core/path-table.ts";
 import type { Stream } from "../core/stream.ts";
 import type { Track } from "../core/track.ts";
+import type { WebRtcMetrics } from "../protocols/webrtc/listener.ts";
 
 /** The JSON of one stream, for /api/v1/streams. */
 export function streamJson(s: Stream, now: number) {
@@ -60,7 +61,7 @@ export function sampleRates(paths: PathTable, dtMs: number): void {
 }
 
 /** Prometheus text exposition of the counters. */
-export function metricsText(paths: PathTable, startedMs: number, now: number): string {
+export function metricsText(paths: PathTable, startedMs: number, now: number, webrtc?: WebRtcMetrics): string {
   const lines = [
     "# HELP spate_uptime_seconds Seconds since the server started.",
     "# TYPE spate_uptime_seconds gauge",
@@ -80,5 +81,42 @@ export function metricsText(paths: PathTable, startedMs: number, now: number): s
   per("spate_stream_readers", "Readers attached.", "gauge", (s) => s.readerCount);
   per("spate_stream_dropped_viewers_total", "Viewers disconnected for being too slow.", "counter", (s) => s.droppedViewers);
   per("spate_stream_viewer_skips_total", "Times a lagging viewer skipped to the newest keyframe.", "counter", (s) => s.viewerSkips);
+  if (webrtc) webrtcMetrics(lines, webrtc);
   return lines.join("\n") + "\n";
+}
+
+/** The WebRTC port's counters: read here at scrape time, bumped as plain fields on the hot path. */
+function webrtcMetrics(lines: string[], m: WebRtcMetrics): void {
+  const l = m.listener;
+  const t = m.totals;
+  const c = t.session;
+  const metric = (name: string, help: string, type: string, values: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of values) lines.push(`${name}${labels} ${v}`);
+  };
+  metric("spate_webrtc_sessions", "Live WebRTC sessions, by kind.", "gauge", [['{kind="whip"}', t.sessionsWhip], ['{kind="whep"}', t.sessionsWhep]]);
+  metric("spate_webrtc_sessions_total", "WebRTC sessions opened, by kind.", "counter", [['{kind="whip"}', l.whipOpened], ['{kind="whep"}', l.whepOpened]]);
+  metric("spate_webrtc_datagrams_received_total", "Datagrams received on the WebRTC UDP port.", "counter", [["", l.datagrams]]);
+  metric("spate_webrtc_packets_total", "SRTP/SRTCP packets decrypted (in) and sent (out).", "counter", [
+    ['{direction="in",type="rtp"}', c.rtpIn], ['{direction="in",type="rtcp"}', c.rtcpIn],
+    ['{direction="out",type="rtp"}', c.rtpOut], ['{direction="out",type="rtcp"}', c.rtcpOut],
+  ]);
+  metric("spate_webrtc_bytes_total", "Bytes of session datagrams (DTLS, SRTP, SRTCP) received and sent.", "counter", [['{direction="in"}', c.bytesIn], ['{direction="out"}', c.bytesOut]]);
+  metric("spate_webrtc_srtp_failures_total", "SRTP/SRTCP packets that failed to unprotect (authentication, replay) or protect.", "counter", [['{op="unprotect"}', c.unprotectFailed], ['{op="protect"}', c.protectFailed]]);
+  metric("spate_webrtc_dropped_total", "Datagrams dropped, by reason.", "counter", [
+    ['{reason="unknown_address"}', l.unknownAddress], ['{reason="unknown_ufrag"}', l.unknownUfrag], ['{reason="bad_integrity"}', l.badIntegrity],
+    ['{reason="malformed_stun"}', l.malformedStun], ['{reason="unknown_kind"}', l.unknownKind], ['{reason="session_not_ready"}', c.dropped],
+  ]);
+  metric("spate_webrtc_stun_requests_total", "STUN Binding requests received (ICE checks).", "counter", [["", l.stunRequests]]);
+  metric("spate_webrtc_stun_answered_total", "ICE checks authenticated and answered.", "counter", [["", l.stunAnswered]]);
+  metric("spate_webrtc_ice_restarts_total", "ICE restarts asked for by PATCH (RFC 9725 §4.3.2).", "counter", [["", l.iceRestarts]]);
+  metric("spate_webrtc_consent_expired_total", "Sessions closed because ICE checks stopped (RFC 7675), or never came.", "counter", [['{reason="expired"}', l.consentExpired], ['{reason="no_check"}', l.noCheck]]);
+  metric("spate_webrtc_dtls_handshakes_total", "DTLS handshakes completed.", "counter", [["", c.dtlsConnected]]);
+  metric("spate_webrtc_dtls_failures_total", "DTLS handshakes that failed.", "counter", [["", c.dtlsFailed]]);
+  metric("spate_webrtc_nack_packets_total", "Packets named by NACKs: received from viewers and answered from the history or missed, and asked of publishers.", "counter", [
+    ['{event="received"}', t.nacksAnswered + t.nacksMissed], ['{event="answered"}', t.nacksAnswered], ['{event="missed"}', t.nacksMissed], ['{event="sent"}', t.nacksSent],
+  ]);
+  metric("spate_webrtc_plis_sent_total", "PLIs sent to WHIP publishers.", "counter", [["", t.plisSent]]);
+  metric("spate_webrtc_keyframe_requests_total", "Keyframe requests of WHEP viewers (PLI, FIR, or a join mid-GOP).", "counter", [["", t.keyframeRequests]]);
+  metric("spate_webrtc_send_dropped_total", "Datagrams the kernel did not take.", "counter", [["", m.sendDropped]]);
 }

@@ -118,7 +118,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     routes: {
       "/healthz": new Response("ok\n"),
       "/time": (req) => (req.method === "OPTIONS" ? preflight(req) : timeResponse(req)),
-      "/metrics": () => new Response(metricsText(paths, startedMs, wallMs()), { headers: { "content-type": "text/plain; version=0.0.4" } }),
+      "/metrics": () => new Response(metricsText(paths, startedMs, wallMs(), webrtc.metrics()), { headers: { "content-type": "text/plain; version=0.0.4" } }),
       "/api/v1/server": () =>
         json({
           name: "spate",

@@ -2,8 +2,9 @@
  * The HTTP side of WHIP (RFC 9725) and WHEP (draft-ietf-wish-whep): `POST /{path}/whip|whep` with
  * an SDP offer makes a session and answers 201 with the SDP answer and the session's URL in
  * Location (§4.2); `PATCH` on that URL takes trickled candidates (§4.3.1: we are ICE-lite and learn
- * the peer's addresses from its checks, so they are acknowledged and not needed) and refuses an ICE
- * restart (501); `DELETE` ends the session at once (§4.2). CORS lets player pages on any origin
+ * the peer's addresses from its checks, so they are acknowledged, 204, and not needed) and ICE
+ * restarts (§4.3.2: new credentials, answered 200 with ours and a new ETag; DTLS and SRTP go on);
+ * `DELETE` ends the session at once (§4.2). CORS lets player pages on any origin
  * use it (§4.8 leaves it to the server; the Location and ETag headers must be exposed).
  */
 import { networkInterfaces } from "node:os";
@@ -14,6 +15,7 @@ import type { WebRtcListener } from "./listener.ts";
 import { answerWhip, type LocalTransport, type Negotiation } from "./sdp/answer.ts";
 import { parseSdp, MAX_SDP_BYTES } from "./sdp/parse.ts";
 import { SdpError } from "./sdp/sdp-error.ts";
+import { formatRestartFragment, MAX_SDPFRAG_BYTES, parseTrickleFragment, type TrickleFragment } from "./sdp/trickle.ts";
 import type { SessionKind, WebRtcSession } from "./session.ts";
 import { WebRtcSession as Session } from "./session.ts";
 
@@ -181,19 +183,47 @@ export class WebRtcHttp {
     const location = `/${path.split("/").map(encodeURIComponent).join("/")}/${kind}/${session.id}`;
     return new Response(negotiation.sdp, {
       status: 201,
-      headers: { ...CORS, "content-type": "application/sdp", location, etag: `"${local.iceUfrag}"`, "cache-control": "no-store" },
+      headers: { ...CORS, "content-type": "application/sdp", location, etag: etag(session), "cache-control": "no-store" },
     });
   }
 
   private async patch(req: Request, s: WebRtcSession): Promise<Response> {
     const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/trickle-ice-sdpfrag") return text(415, `expected content-type application/trickle-ice-sdpfrag, got ${JSON.stringify(type)}`);
-    const frag = await req.text();
-    const ufrag = /^a=ice-ufrag:(.+)$/m.exec(frag)?.[1]?.trim();
-    // RFC 9725 §4.3.2: new credentials ask for an ICE restart.
-    if (ufrag && ufrag !== s.ice.remoteUfrag) return text(501, "ICE restart is not supported: start a new session");
-    const match = req.headers.get("if-match");
-    if (match && match !== "*" && match !== `"${s.ice.localUfrag}"`) return text(412, "ETag does not match the ICE session");
-    return new Response(null, { status: 204, headers: CORS });
+    const length = Number(req.headers.get("content-length") ?? 0);
+    if (length > MAX_SDPFRAG_BYTES) return text(413, `sdpfrag of ${length} bytes > max ${MAX_SDPFRAG_BYTES}`);
+    let frag: TrickleFragment;
+    try {
+      frag = parseTrickleFragment(await req.text());
+    } catch (e) {
+      if (e instanceof SdpError) return text(e.status, e.message);
+      throw e;
+    }
+    // RFC 9725 §4.3: the ETag names the ICE session; a PATCH for another one (out of order, from
+    // before a restart) is refused. A restart may also say `*` (§4.3.2).
+    if (!ifMatch(req.headers.get("if-match"), etag(s))) return text(412, `If-Match does not name the current ICE session ${etag(s)}`);
+    if (s.closed) return text(404, "no such session");
+    // New credentials ask for an ICE restart (§4.3.2); the same ones only trickle (§4.3.1).
+    if (frag.ufrag === null || frag.ufrag === s.ice.remoteUfrag) return new Response(null, { status: 204, headers: CORS });
+    this.opts.listener.restartIce(s, frag.ufrag);
+    const candidates = this.candidates.map((address) => ({ address, port: this.opts.listener.port }));
+    return new Response(formatRestartFragment(s.ice.localUfrag, s.ice.localPwd, candidates, frag.sections[0]), {
+      status: 200,
+      headers: { ...CORS, "content-type": "application/trickle-ice-sdpfrag", etag: etag(s), "cache-control": "no-store" },
+    });
   }
+}
+
+/** The ETag of a session's current ICE session: our ufrag, which a restart changes. */
+function etag(s: WebRtcSession): string {
+  return `"${s.ice.localUfrag}"`;
+}
+
+/** RFC 9110 §13.1.1: absent, `*`, or a list holding the current tag (strong comparison). */
+function ifMatch(header: string | null, current: string): boolean {
+  if (header === null) return true;
+  const h = header.trim();
+  if (h === "*") return true;
+  for (const tag of h.split(",")) if (tag.trim() === current) return true;
+  return false;
 }

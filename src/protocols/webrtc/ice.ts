@@ -7,6 +7,12 @@
  * SRTP from then on (RFC 8445 §7.3.1.4 — the peer may move among them), and we send to the newest
  * address nominated with USE-CANDIDATE (§7.3.1.5; the controlling agent's latest choice wins), or
  * to the first validated one until a nomination arrives.
+ *
+ * An ICE restart (RFC 8445 §9, asked for by a WHIP/WHEP PATCH, RFC 9725 §4.3.2) changes both
+ * sides' credentials and nothing else: DTLS and SRTP go on. Until the peer nominates a pair with
+ * the new credentials, checks with the old ones still count (media and consent go on over the old
+ * pair meanwhile, §9); that first nomination completes the restart, and the addresses no check with
+ * the new credentials validated are retired.
  */
 import { randomBytes } from "node:crypto";
 import type { KeyObject } from "node:crypto";
@@ -39,14 +45,25 @@ export interface IceRecord {
   validated: IceAddress[];
   selected: IceAddress | null;
   nominated: boolean;
+  /** During a restart: the credentials still accepted, and indexes in `validated` not yet re-checked. */
+  previous?: { ufrag: string; pwd: string; stale: number[] } | null;
 }
 
 export class IceState {
-  readonly localUfrag: string;
-  readonly localPwd: string;
+  localUfrag: string;
+  localPwd: string;
   /** HMAC key of our password (checks are authenticated with the receiver's password, RFC 8445 §7.2.2). */
-  readonly key: KeyObject;
+  key: KeyObject;
   remoteUfrag: string;
+  /** The credentials before an ICE restart, accepted until the restart completes; null otherwise. */
+  previousUfrag: string | null;
+  previousPwd: string | null;
+  previousKey: KeyObject | null;
+  /** During a restart: validated addresses no check with the new credentials has reached yet. */
+  readonly stale: IceAddress[];
+  /** Addresses a completed restart dropped: the listener takes them (and forgets their routes). */
+  readonly retired: IceAddress[];
+  restarts: number;
   readonly validated: IceAddress[];
   /** Where we send; null until the first check passed. */
   selected: IceAddress | null;
@@ -61,6 +78,12 @@ export class IceState {
     this.localPwd = localPwd;
     this.key = stunKey(localPwd);
     this.remoteUfrag = remoteUfrag;
+    this.previousUfrag = null;
+    this.previousPwd = null;
+    this.previousKey = null;
+    this.stale = [];
+    this.retired = [];
+    this.restarts = 0;
     this.validated = [];
     this.selected = null;
     this.nominated = false;
@@ -68,12 +91,44 @@ export class IceState {
     this.checks = 0;
   }
 
+  get restarting(): boolean {
+    return this.previousUfrag !== null;
+  }
+
   /**
-   * An authenticated Binding request arrived from `address:port`. Returns true when the address is
-   * newly validated (the listener then routes its datagrams to this session), false when it was
-   * known already or refused (over MAX_VALIDATED_ADDRESSES).
+   * RFC 8445 §9: new credentials on both sides. The credentials the peer checks with now stay
+   * valid until it nominates with the new ones; a second restart before that replaces only the
+   * pending, never used, credentials.
    */
-  onCheck(address: string, port: number, useCandidate: boolean, nowMs: number): boolean {
+  restart(remoteUfrag: string, localUfrag = randomIceString(8), localPwd = randomIceString(24)): void {
+    if (!this.restarting) {
+      this.previousUfrag = this.localUfrag;
+      this.previousPwd = this.localPwd;
+      this.previousKey = this.key;
+      this.stale.length = 0;
+      for (const a of this.validated) this.stale.push(a);
+    }
+    this.localUfrag = localUfrag;
+    this.localPwd = localPwd;
+    this.key = stunKey(localPwd);
+    this.remoteUfrag = remoteUfrag;
+    this.restarts++;
+  }
+
+  /** The HMAC key for a check whose USERNAME starts with `ufrag`: current or previous credentials, else null. */
+  keyFor(ufrag: string): KeyObject | null {
+    if (ufrag === this.localUfrag) return this.key;
+    return ufrag === this.previousUfrag ? this.previousKey : null;
+  }
+
+  /**
+   * An authenticated Binding request arrived from `address:port` (with the current credentials, or
+   * `current` false: the previous ones during a restart). Returns true when the address is newly
+   * validated (the listener then routes its datagrams to this session), false when it was known
+   * already or refused (over MAX_VALIDATED_ADDRESSES). A nomination with the current credentials
+   * completes a pending restart: see `retired`.
+   */
+  onCheck(address: string, port: number, useCandidate: boolean, nowMs: number, current = true): boolean {
     this.lastCheckMs = nowMs;
     this.checks++;
     let known = this.find(address, port);
@@ -82,11 +137,16 @@ export class IceState {
       if (this.validated.length >= MAX_VALIDATED_ADDRESSES) return false;
       known = { address, port };
       this.validated.push(known);
+      if (!current) this.stale.push(known);
       added = true;
+    } else if (current && this.restarting) {
+      const i = this.stale.indexOf(known);
+      if (i >= 0) this.stale.splice(i, 1);
     }
     if (useCandidate) {
       this.selected = known;
       this.nominated = true;
+      if (current && this.restarting) this.finishRestart();
     } else if (!this.selected) {
       this.selected = known;
     }
@@ -110,6 +170,7 @@ export class IceState {
       validated: this.validated.map((a) => ({ ...a })),
       selected: this.selected ? { ...this.selected } : null,
       nominated: this.nominated,
+      previous: this.previousUfrag !== null ? { ufrag: this.previousUfrag, pwd: this.previousPwd!, stale: this.stale.map((a) => this.validated.indexOf(a)) } : null,
     };
   }
 
@@ -118,7 +179,26 @@ export class IceState {
     for (const a of r.validated) s.validated.push({ ...a });
     s.selected = r.selected ? s.find(r.selected.address, r.selected.port) : null;
     s.nominated = r.nominated;
+    if (r.previous) {
+      s.previousUfrag = r.previous.ufrag;
+      s.previousPwd = r.previous.pwd;
+      s.previousKey = stunKey(r.previous.pwd);
+      for (const i of r.previous.stale) if (s.validated[i]) s.stale.push(s.validated[i]!);
+    }
     return s;
+  }
+
+  /** The peer nominated with the new credentials: the old ones and the addresses only they validated go. */
+  private finishRestart(): void {
+    this.previousUfrag = null;
+    this.previousPwd = null;
+    this.previousKey = null;
+    for (const a of this.stale) {
+      if (a === this.selected) continue;
+      this.validated.splice(this.validated.indexOf(a), 1);
+      this.retired.push(a);
+    }
+    this.stale.length = 0;
   }
 
   private find(address: string, port: number): IceAddress | null {

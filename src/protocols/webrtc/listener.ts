@@ -9,14 +9,19 @@
  * - DTLS, RTP and RTCP are routed by source address (one nested map lookup, no string built).
  *
  * Anything from an unknown address or for an unknown ufrag is dropped and counted. A 500 ms timer
- * closes sessions whose consent expired (RFC 7675: no check for `consentTimeoutMs`).
+ * closes sessions whose consent expired (RFC 7675: no check for `consentTimeoutMs`). An ICE restart
+ * routes the session's new ufrag beside the old one until the peer nominates with it (ice.ts).
+ *
+ * Counters are plain number fields bumped where things happen (here, in each session and its
+ * handler); `totals()` adds them up at scrape time, with what ended sessions left behind.
  */
 import type { udp } from "bun";
 import type { Logger } from "../../core/log.ts";
 import { findUdpSocketFd, setUdpSocketBuffers } from "../../server/socket-buffers.ts";
 import { UdpBatch } from "../srt/udp-batch.ts";
-import { MAX_DATAGRAM, WebRtcSession } from "./session.ts";
+import { MAX_DATAGRAM, SessionCounters, WebRtcSession } from "./session.ts";
 import { classify, KIND_DTLS, KIND_RTCP, KIND_RTP, KIND_STUN } from "./wire/demux.ts";
+import { randomIceString } from "./ice.ts";
 import { BINDING_REQUEST, decodeStun, StunMessage } from "./wire/stun.ts";
 import { BindingSuccess } from "./wire/stun-encode.ts";
 import { verifyIntegrity } from "./wire/stun-integrity.ts";
@@ -35,7 +40,7 @@ export interface WebRtcListenerOptions {
 export const DEFAULT_CONSENT_TIMEOUT_MS = 6000;
 const SWEEP_MS = 500;
 
-/** Why datagrams were dropped, read by the API. */
+/** What the shared port saw, and why datagrams were dropped; read by the API and /metrics. */
 export class ListenerCounters {
   datagrams = 0;
   unknownAddress = 0;
@@ -43,13 +48,64 @@ export class ListenerCounters {
   badIntegrity = 0;
   malformedStun = 0;
   unknownKind = 0;
+  stunRequests = 0;
   stunAnswered = 0;
+  iceRestarts = 0;
+  /** Sessions closed by the sweep: checks stopped (RFC 7675), or none ever came. */
+  consentExpired = 0;
+  noCheck = 0;
+  whipOpened = 0;
+  whepOpened = 0;
+}
+
+/** Every WebRTC session counter summed over live and ended sessions (scrape time only). */
+export class WebRtcTotals {
+  sessionsWhip = 0;
+  sessionsWhep = 0;
+  readonly session = new SessionCounters();
+  plisSent = 0;
+  nacksSent = 0;
+  nacksAnswered = 0;
+  nacksMissed = 0;
+  keyframeRequests = 0;
+
+  /** Adds one session's counters (and its handler's feedback counts). */
+  add(s: WebRtcSession): void {
+    s.counters.addTo(this.session);
+    const h = s.handler;
+    if (!h) return;
+    this.plisSent += h.plisSent ?? 0;
+    this.nacksSent += h.nacksSent ?? 0;
+    this.nacksAnswered += h.nacksAnswered ?? 0;
+    this.nacksMissed += h.nacksMissed ?? 0;
+    // A WHIP ingest counts the requests it forwards; those are the viewers' counted here.
+    if (s.kind === "whep") this.keyframeRequests += h.keyframeRequests ?? 0;
+  }
+
+  addAll(t: WebRtcTotals): void {
+    t.session.addTo(this.session);
+    this.plisSent += t.plisSent;
+    this.nacksSent += t.nacksSent;
+    this.nacksAnswered += t.nacksAnswered;
+    this.nacksMissed += t.nacksMissed;
+    this.keyframeRequests += t.keyframeRequests;
+  }
+}
+
+/** The listener's counters and the session totals, as /metrics and /api/v1/server show them. */
+export interface WebRtcMetrics {
+  listener: ListenerCounters;
+  totals: WebRtcTotals;
+  sent: number;
+  sendDropped: number;
 }
 
 export class WebRtcListener {
   /** Live sessions by id. */
   readonly sessions = new Map<string, WebRtcSession>();
   readonly counters = new ListenerCounters();
+  /** What ended sessions counted, folded in when they go. */
+  private readonly ended = new WebRtcTotals();
   readonly batch = new UdpBatch(() => this.socket);
   private readonly byUfrag = new Map<string, WebRtcSession>();
   /** address → port → session, for every validated address. */
@@ -100,19 +156,39 @@ export class WebRtcListener {
   add(s: WebRtcSession): void {
     this.sessions.set(s.id, s);
     this.byUfrag.set(s.ice.localUfrag, s);
+    if (s.kind === "whip") this.counters.whipOpened++;
+    else this.counters.whepOpened++;
   }
 
-  /** The session ended: forget its routes. Called by the session itself. */
+  /**
+   * RFC 9725 §4.3.2 / RFC 8445 §9: new credentials for `s` (the peer's new ufrag given); checks
+   * with the new ufrag are routed at once, the old one until the restart completes (see onStun).
+   */
+  restartIce(s: WebRtcSession, remoteUfrag: string): void {
+    const pending = s.ice.restarting ? s.ice.localUfrag : null;
+    let ufrag = randomIceString(8);
+    while (this.byUfrag.has(ufrag)) ufrag = randomIceString(8);
+    s.ice.restart(remoteUfrag, ufrag);
+    if (pending !== null) this.byUfrag.delete(pending);
+    this.byUfrag.set(ufrag, s);
+    this.counters.iceRestarts++;
+  }
+
+  /** The session ended: forget its routes and keep its counts. Called by the session itself. */
   remove(s: WebRtcSession): void {
     if (this.sessions.get(s.id) !== s) return;
     this.sessions.delete(s.id);
     this.byUfrag.delete(s.ice.localUfrag);
-    for (const a of s.ice.validated) {
-      const ports = this.byAddress.get(a.address);
-      if (ports?.get(a.port) === s) {
-        ports.delete(a.port);
-        if (ports.size === 0) this.byAddress.delete(a.address);
-      }
+    if (s.ice.previousUfrag !== null) this.byUfrag.delete(s.ice.previousUfrag);
+    for (const a of s.ice.validated) this.unroute(s, a.address, a.port);
+    this.ended.add(s);
+  }
+
+  private unroute(s: WebRtcSession, address: string, port: number): void {
+    const ports = this.byAddress.get(address);
+    if (ports?.get(port) === s) {
+      ports.delete(port);
+      if (ports.size === 0) this.byAddress.delete(address);
     }
   }
 
@@ -152,15 +228,20 @@ export class WebRtcListener {
     }
     // Indications (keepalives) and responses need no answer from a lite agent.
     if (m.type !== BINDING_REQUEST) return;
+    c.stunRequests++;
     const colon = m.username.indexOf(":");
-    const s = this.byUfrag.get(colon < 0 ? m.username : m.username.slice(0, colon));
-    if (!s) {
+    const ufrag = colon < 0 ? m.username : m.username.slice(0, colon);
+    const s = this.byUfrag.get(ufrag);
+    const ice = s?.ice;
+    // The old credentials during a restart, else the current ones.
+    const key = ice?.keyFor(ufrag);
+    if (!s || !ice || !key) {
       c.unknownUfrag++;
       return;
     }
     let ok = false;
     try {
-      ok = verifyIntegrity(buf, m, s.ice.key);
+      ok = verifyIntegrity(buf, m, key);
     } catch {
       ok = false;
     }
@@ -168,7 +249,15 @@ export class WebRtcListener {
       c.badIntegrity++;
       return;
     }
-    if (s.ice.onCheck(address, port, m.useCandidate, this.clock())) {
+    const previous = ice.previousUfrag;
+    const added = ice.onCheck(address, port, m.useCandidate, this.clock(), key === ice.key);
+    if (previous !== null && ice.previousUfrag === null) {
+      // The restart completed: the old ufrag and the addresses only it validated are gone.
+      this.byUfrag.delete(previous);
+      for (const a of ice.retired) this.unroute(s, a.address, a.port);
+      ice.retired.length = 0;
+    }
+    if (added) {
       let ports = this.byAddress.get(address);
       if (!ports) this.byAddress.set(address, (ports = new Map()));
       const previous = ports.get(port);
@@ -179,7 +268,7 @@ export class WebRtcListener {
     const r = this.success;
     r.transactionId.set(m.transactionId);
     if (!r.setAddress(address, port)) return;
-    r.key = s.ice.key;
+    r.key = key;
     const n = r.encodeTo(this.out, 0);
     c.stunAnswered++;
     this.batch.send(this.out, n, port, address);
@@ -189,14 +278,28 @@ export class WebRtcListener {
   sweep(): void {
     const now = this.clock();
     for (const s of [...this.sessions.values()]) {
-      if (s.ice.expired(now, this.consentTimeoutMs)) s.close(s.ice.checks === 0 ? "no ICE check arrived" : "consent expired (no ICE check)");
+      if (!s.ice.expired(now, this.consentTimeoutMs)) continue;
+      if (s.ice.checks === 0) this.counters.noCheck++;
+      else this.counters.consentExpired++;
+      s.close(s.ice.checks === 0 ? "no ICE check arrived" : "consent expired (no ICE check)");
     }
   }
 
+  /** Every counter, summed now over live sessions and what ended ones left. */
+  metrics(): WebRtcMetrics {
+    const totals = new WebRtcTotals();
+    totals.addAll(this.ended);
+    for (const s of this.sessions.values()) {
+      totals.add(s);
+      if (s.kind === "whip") totals.sessionsWhip++;
+      else totals.sessionsWhep++;
+    }
+    return { listener: this.counters, totals, sent: this.batch.sent, sendDropped: this.batch.dropped };
+  }
+
   stats(): object {
-    let whip = 0;
-    let whep = 0;
-    for (const s of this.sessions.values()) s.kind === "whip" ? whip++ : whep++;
-    return { sessions: { whip, whep }, ...this.counters, sent: this.batch.sent, sendDropped: this.batch.dropped };
+    const m = this.metrics();
+    const { sessionsWhip, sessionsWhep, session, ...feedback } = m.totals;
+    return { sessions: { whip: sessionsWhip, whep: sessionsWhep }, ...this.counters, ...session, ...feedback, sent: m.sent, sendDropped: m.sendDropped };
   }
 }

@@ -31,6 +31,16 @@ export interface SessionHandler {
   onRtcp(buf: Uint8Array, len: number): void;
   /** The session ended (DELETE, consent expired, DTLS failed or closed); called once. */
   onClose(reason: string): void;
+  /**
+   * RTCP feedback counts a handler keeps as plain fields, read at scrape time (listener totals):
+   * a WHIP ingest's PLIs and NACKed packets sent to the publisher, a WHEP egress's NACKed packets
+   * answered from the history or missed, and keyframe requests (PLI/FIR) it got.
+   */
+  readonly plisSent?: number;
+  readonly nacksSent?: number;
+  readonly nacksAnswered?: number;
+  readonly nacksMissed?: number;
+  readonly keyframeRequests?: number;
 }
 
 export type SessionKind = "whip" | "whep";
@@ -56,7 +66,17 @@ export class SessionCounters {
   protectFailed = 0;
   /** Media before DTLS finished, or with nowhere to go. */
   dropped = 0;
+  /** DTLS handshakes completed (one per session: an ICE restart keeps DTLS) and failed. */
+  dtlsConnected = 0;
+  dtlsFailed = 0;
+
+  /** Adds every count into `into` (totals over sessions, made at scrape time). */
+  addTo(into: SessionCounters): void {
+    for (const k of Object.keys(this) as CounterName[]) into[k] += this[k];
+  }
 }
+
+type CounterName = { [K in keyof SessionCounters]: SessionCounters[K] extends number ? K : never }[keyof SessionCounters];
 
 export class WebRtcSession {
   readonly id: string;
@@ -131,9 +151,13 @@ export class WebRtcSession {
           this.profile = profile;
           this.protect = pair.protect;
           this.unprotect = pair.unprotect;
+          this.counters.dtlsConnected++;
           this.handler?.onConnected();
         },
-        failed: (reason) => this.close(`DTLS failed: ${reason}`),
+        failed: (reason) => {
+          this.counters.dtlsFailed++;
+          this.close(`DTLS failed: ${reason}`);
+        },
         closed: () => this.close("peer closed DTLS"),
       },
     );

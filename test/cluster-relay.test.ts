@@ -1,0 +1,92 @@
+/**
+ * The relay between two nodes in one process (a shared in-memory registry): ffmpeg publishes RTMP
+ * to A, ffmpeg reads RTMP from B, which pulls the stream from A over one relay connection. A third
+ * node with the wrong cluster secret is refused.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { MemoryRegistry, MemoryRegistryStore } from "../src/cluster/memory-registry.ts";
+import { loadConfig } from "../src/server/config.ts";
+import { startServer, type RunningServer } from "../src/server/server.ts";
+import { assertMonotonicDts, ffprobe, publishLavfi, readToFile, tempFile, type Publisher } from "./helpers/ffmpeg.ts";
+import { killAll, sleep } from "./helpers/process.ts";
+
+const SECRET = "relay-test-secret-0123456789";
+const store = new MemoryRegistryStore();
+const servers: RunningServer[] = [];
+let pub: Publisher | null = null;
+
+async function node(id: string, secret = SECRET): Promise<RunningServer> {
+  const argv = ["--node-id", id, "--http-port", "0", "--rtmp-port", "0", "--srt-port", "0", "--webrtc-port", "0", "--cluster-secret", secret, "--cluster-lease-ms", "1500", "--streams-grace-ms", "3000", "--log-level", "warn"];
+  const s = await startServer(loadConfig({ argv }), { registry: (identity) => new MemoryRegistry(identity, store, { leaseMs: 1500 }) });
+  servers.push(s);
+  return s;
+}
+
+const api = async (s: RunningServer, path: string) => (await fetch(`http://127.0.0.1:${s.ports.http}${path}`)).json() as Promise<any>;
+
+async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await sleep(100);
+  }
+}
+
+let a: RunningServer;
+let b: RunningServer;
+
+beforeAll(async () => {
+  a = await node("A");
+  b = await node("B");
+  pub = publishLavfi(`rtmp://127.0.0.1:${a.ports.rtmp}/live/relay`, { seconds: 60 });
+  await until("A live", () => api(a, "/api/v1/streams/live/relay").catch(() => null), (s) => s?.state === "live" && s.tracks.length === 2);
+});
+
+afterAll(async () => {
+  await pub?.stop(0);
+  for (const s of servers) await s.stop();
+  killAll();
+});
+
+describe("relay between two nodes", () => {
+  test("RTMP to A, RTMP from B: decodable, one relay connection, latency per hop in the API", async () => {
+    const file = tempFile("relay-b.flv");
+    await readToFile(`rtmp://127.0.0.1:${b.ports.rtmp}/live/relay`, file, { seconds: 4, timeoutMs: 30_000 });
+    const probe = await ffprobe(file);
+    expect(probe.video?.codec).toBe("h264");
+    expect(probe.audio?.codec).toBe("aac");
+    expect(probe.video!.packets.length).toBeGreaterThanOrEqual(90);
+    expect(probe.video!.packets[0]!.keyframe).toBe(true);
+    assertMonotonicDts(probe.video!.packets, { label: "video" });
+    assertMonotonicDts(probe.audio!.packets, { label: "audio" });
+
+    const onB = await api(b, "/api/v1/streams/live/relay");
+    expect(onB.publisher.protocol).toBe("relay");
+    expect(onB.publisher.stats.upstream).toBe("A");
+    expect(onB.publisher.stats.hops).toBe(1);
+    expect(onB.publisher.stats.hopLatencyMs.samples).toBeGreaterThan(0);
+    expect(onB.publisher.stats.endToEndLatencyMs.p50).toBeGreaterThanOrEqual(0);
+    expect((await api(b, "/api/v1/server")).relay.upstreamDials).toBe(1);
+    expect((await api(a, "/api/v1/server")).relay.downstreamAccepted).toBe(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${b.ports.http}/metrics`)).text();
+    expect(metrics).toContain('spate_relay_hop_latency_ms{path="live/relay",quantile="0.99"}');
+
+    const tree = await api(b, "/api/v1/cluster");
+    const stream = tree.streams.find((s: any) => s.path === "live/relay");
+    expect(stream.origin).toBe("A");
+    expect(stream.nodes.map((n: any) => [n.nodeId, n.upstream, n.hops])).toEqual([["A", null, 0], ["B", "A", 1]]);
+  }, 60_000);
+
+  test("a node with the wrong secret is refused and never relays the stream", async () => {
+    const rogue = await node("R", "not-the-cluster-secret-42");
+    const refusedBefore = (await api(a, "/api/v1/server")).relay.downstreamRefused;
+    const reading = readToFile(`rtmp://127.0.0.1:${rogue.ports.rtmp}/live/relay`, tempFile("relay-rogue.flv"), { seconds: 2, timeoutMs: 4000, check: false });
+    await until("a refusal on A", () => api(a, "/api/v1/server"), (s) => s.relay.downstreamRefused > refusedBefore);
+    const onR = await api(rogue, "/api/v1/streams/live/relay");
+    expect(onR.state).not.toBe("live");
+    expect(onR.tracks).toEqual([]);
+    await reading;
+  }, 30_000);
+});
