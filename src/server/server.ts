@@ -14,6 +14,14 @@ import { WebRtcHttp } from "../protocols/webrtc/http.ts";
 import { WhipIngest } from "../protocols/webrtc/ingest.ts";
 import { WebRtcListener } from "../protocols/webrtc/listener.ts";
 import type { Stream } from "../core/stream.ts";
+import { clusterResponse } from "../cluster/api.ts";
+import { createRegistry, nodeIdentity } from "../cluster/node.ts";
+import type { NodeIdentity, Registry } from "../cluster/registry.ts";
+import { relayJson, relayMetricsText } from "../cluster/relay-metrics.ts";
+import { ClusterPathTable } from "../cluster/relay-paths.ts";
+import { RelaySource } from "../cluster/relay-source.ts";
+import { RelayServer, type RelayConn } from "../protocols/relay/listener.ts";
+import type { WebSocketHandler } from "bun";
 import { metricsText, sampleRates, streamJson } from "./api.ts";
 import type { Config } from "./config.ts";
 import { handlePlayer } from "./player.ts";
@@ -26,14 +34,22 @@ export interface RunningServer {
 
 const SAMPLE_MS = 1000;
 
+export interface ServerDeps {
+  /** The registry to use instead of the one config.cluster.registry names (tests: several nodes in one process). */
+  registry?: (identity: NodeIdentity) => Registry;
+}
+
 /** The composition root: the path table, the listeners and the HTTP routes. */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   if (config.log.format !== "auto") configureLog({ json: config.log.format === "json" });
   configureLog({ level: config.log.level });
   const startedMs = wallMs();
   // Rings keep what a viewer may lag behind before it is skipped, plus a second of margin.
   const sources: SourceProvider[] = [];
-  const paths = new PathTable({ ...config.streams, retainMs: config.streams.maxViewerLagMs + 1000, sources });
+  const pathOpts = { ...config.streams, retainMs: config.streams.maxViewerLagMs + 1000, sources };
+  // A cluster (a shared registry) relays; a single node (the default) runs nothing of it.
+  const clustered = config.cluster.registry !== "memory" || deps.registry !== undefined;
+  const paths = clustered ? new ClusterPathTable({ ...pathOpts, sourceLingerMs: config.cluster.relayLingerMs }) : new PathTable(pathOpts);
   const rtmpOpts = {
     chunkSize: config.rtmp.chunkSize,
     maxViewerLagMs: config.streams.maxViewerLagMs,
@@ -110,6 +126,23 @@ export async function startServer(config: Config): Promise<RunningServer> {
     return kind.handle(req, path, file, url);
   };
 
+  const relayServer = clustered
+    ? new RelayServer(
+        paths,
+        {
+          nodeId: config.node.id,
+          secret: config.cluster.secret,
+          maxViewerLagMs: config.streams.maxViewerLagMs,
+          viewerDropMs: config.streams.viewerDropMs,
+          hopsOf: (path) => registry?.held().get(path)?.hops ?? 255,
+          pullsFrom: (path, node) => relaySource?.upstreamOf(path) === node,
+        },
+        log.child("relay"),
+      )
+    : null;
+  let registry: Registry | null = null;
+  let relaySource: RelaySource | null = null;
+
   const http = Bun.serve({
     hostname: config.http.host,
     port: config.http.port,
@@ -118,7 +151,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     routes: {
       "/healthz": new Response("ok\n"),
       "/time": (req) => (req.method === "OPTIONS" ? preflight(req) : timeResponse(req)),
-      "/metrics": () => new Response(metricsText(paths, startedMs, wallMs(), webrtc.metrics()), { headers: { "content-type": "text/plain; version=0.0.4" } }),
+      "/metrics": () => new Response(metricsText(paths, startedMs, wallMs(), webrtc.metrics()) + (relaySource && relayServer ? relayMetricsText(paths, relaySource, relayServer) : ""), { headers: { "content-type": "text/plain; version=0.0.4" } }),
       "/api/v1/server": () =>
         json({
           name: "spate",
@@ -133,7 +166,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
           segmenters: segmenters.count,
           segmentersStarted: segmenters.started,
           http: { hls: hls.counts, dash: dash.counts },
+          ...(relaySource && relayServer ? { relay: relayJson(relaySource, relayServer) } : {}),
         }),
+      "/api/v1/cluster": () => (registry ? clusterResponse(registry) : json({ clustered: false, node: config.node })),
       "/api/v1/streams": () => {
         const now = wallMs();
         return json({ streams: [...paths.streams.values()].map((s) => withCmaf(s, now)) });
@@ -153,7 +188,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
         },
       },
     },
-    fetch: (req) => mediaRoute(req) ?? webrtcHttp.route(req) ?? handlePlayer(req, (p) => segmenters.resolve(p) !== null) ?? notFound("route"),
+    // Only a cluster node upgrades (relay pulls); undefined is what Bun gets without the option.
+    websocket: relayServer?.websocket as WebSocketHandler<RelayConn>,
+    fetch: (req, server) => {
+      if (relayServer) {
+        const r = relayServer.route(req, server);
+        if (r !== null) return r;
+      }
+      return mediaRoute(req) ?? webrtcHttp.route(req) ?? handlePlayer(req, (p) => segmenters.resolve(p) !== null) ?? notFound("route");
+    },
     error: (e) => {
       log.error("http handler failed", { error: String(e?.stack ?? e) });
       return json({ error: "internal error" }, 500);
@@ -161,11 +204,25 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   ports.http = http.port ?? 0;
 
+  if (clustered && paths instanceof ClusterPathTable) {
+    const identity = nodeIdentity(config, ports.http);
+    registry = deps.registry ? deps.registry(identity) : createRegistry(config, identity);
+    relaySource = new RelaySource(paths, registry, { secret: config.cluster.secret, excludeMs: config.cluster.leaseMs + 1000 }, log.child("relay"));
+    sources.push(relaySource);
+    paths.log = log.child("cluster");
+    paths.registry = registry;
+  }
+
   let lastSample = performance.now();
   const sampler = setInterval(() => {
     const now = performance.now();
     sampleRates(paths, now - lastSample);
     lastSample = now;
+    if (registry) {
+      let readers = 0;
+      for (const s of paths.streams.values()) readers += s.readerCount;
+      registry.setLoad(readers);
+    }
   }, SAMPLE_MS);
   sampler.unref();
 
@@ -174,6 +231,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     paths,
     async stop() {
       clearInterval(sampler);
+      relaySource?.stop();
+      await registry?.close().catch((e) => log.warn("registry close failed", { error: String(e) }));
+      relayServer?.stop();
       segmenters.close();
       rtmp.stop();
       srt.stop();
