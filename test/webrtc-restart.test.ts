@@ -123,6 +123,7 @@ describe("ICE restart over PATCH with Chromium", () => {
       const handshakes = await metric("spate_webrtc_dtls_handshakes_total");
       expect(handshakes).toBe(2);
       const restartsBefore = await metric("spate_webrtc_ice_restarts_total");
+      await view.evaluate("startFreezeWatch()");
 
       // The viewer restarts.
       const v = await restart(view, "viewer");
@@ -150,6 +151,11 @@ describe("ICE restart over PATCH with Chromium", () => {
       console.log(`after the publisher's restart, 2 s: ${s1 - s0} frames ingested, ${g1 - g0} decoded by the viewer`);
       expect(s1 - s0).toBeGreaterThan(20);
       expect(g1 - g0).toBeGreaterThan(20);
+
+      // The longest time without a newly decoded frame across both restarts.
+      const freeze = (await view.evaluate("freezeReport()")) as { longestMs: number; frames: number };
+      console.log(`longest gap between decoded frames across both restarts: ${freeze.longestMs.toFixed(0)} ms (${freeze.frames} frames)`);
+      expect(freeze.longestMs).toBeLessThan(2000);
 
       // Same two sessions, no second DTLS handshake, two restarts counted.
       expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 1 });
