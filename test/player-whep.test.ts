@@ -96,7 +96,7 @@ describe("player page: WHEP first, LL-HLS fallback", () => {
     const { first, last } = await progress(page, 4);
     console.log(
       `player page over WHEP (RTMP H.264 + AAC): frames ${first.framesDecoded} -> ${last.framesDecoded}, currentTime +${(last.currentTime - first.currentTime).toFixed(2)} s, ` +
-        `behind live ${last.latencySec?.toFixed(3)} s (${last.latencySource}); notice: ${JSON.stringify(last.audioNotice)}`,
+        `behind live ${last.latencySec?.toFixed(3)} s (${last.latencySource}); notice: ${JSON.stringify(last.audioNotice)}; status ${JSON.stringify(await page.locator("#status").textContent())}`,
     );
     expect(last.player).toBe("whep");
     expect(last.fallback).toBeNull();
@@ -106,6 +106,7 @@ describe("player page: WHEP first, LL-HLS fallback", () => {
     expect(await page.locator("#mode").textContent()).toBe("WebRTC (WHEP)");
 
     expect(last.audio).toBe("unavailable");
+    expect(await page.locator("#status").textContent()).toBe("playing"); // nothing to unmute
     const notice = page.locator("#notice");
     expect(await notice.isVisible()).toBe(true);
     expect(await notice.textContent()).toContain("AAC");
@@ -190,11 +191,18 @@ describe("player page: WHEP first, LL-HLS fallback", () => {
       const page = await openPlaying(spate.httpUrl(`/${path}/`), "whep", 15_000);
       await waitFor("audio packets at the page", async () => (await readState(page)).audioPackets > 0, 5000);
       const { first, last } = await progress(page, 2);
-      console.log(`player page over WHEP (WHIP H.264 + Opus): frames +${last.framesDecoded - first.framesDecoded}, audio packets +${last.audioPackets - first.audioPackets}, behind live ${last.latencySec?.toFixed(3)} s (${last.latencySource})`);
+      const status = await page.locator("#status").textContent();
+      console.log(
+        `player page over WHEP (WHIP H.264 + Opus): frames +${last.framesDecoded - first.framesDecoded}, audio packets +${last.audioPackets - first.audioPackets}, ` +
+          `behind live ${last.latencySec?.toFixed(3)} s (${last.latencySource}); muted ${await page.evaluate(() => (globalThis as any).document.getElementById("video").muted)}; status ${JSON.stringify(status)}`,
+      );
       expect(last.audio).toBe("webrtc");
       expect(last.audioPackets).toBeGreaterThan(first.audioPackets);
       expect(last.framesDecoded).toBeGreaterThan(first.framesDecoded);
       expect(last.audioNotice).toBeNull();
+      // Never muted without saying so: headless Chromium refuses sound without a click, so the page plays muted and tells.
+      const muted = await page.evaluate(() => (globalThis as any).document.getElementById("video").muted as boolean);
+      expect(muted ? status : "sound on").toMatch(/^sound on$|unmute/);
       expect(await page.locator("#notice").isVisible()).toBe(false);
       await page.goto("about:blank");
     } finally {

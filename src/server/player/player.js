@@ -33,6 +33,7 @@
     playbackRate: 1,
     stalls: 0,
     stalledSec: 0,
+    mutedByBrowser: false,
     errors: 0,
     error: null,
     library: null,
@@ -54,8 +55,18 @@
     state.ready = true;
     if (stallStartMs) state.stalledSec += (performance.now() - stallStartMs) / 1000;
     stallStartMs = 0;
-    setStatus("playing");
+    setStatus(playingText());
   });
+  video.addEventListener("volumechange", function () {
+    if (!video.muted) state.mutedByBrowser = false;
+    if (state.playing) setStatus(playingText());
+  });
+
+  // A WHEP session without audio has nothing to unmute (the notice says why).
+  function playingText() {
+    var silent = state.player === "whep" && state.audio !== "webrtc";
+    return state.mutedByBrowser && !silent ? "playing muted: this browser plays sound only after a click; unmute in the controls" : "playing";
+  }
   video.addEventListener("waiting", function () {
     if (!state.ready) return;
     state.stalls++;
@@ -90,9 +101,17 @@
     return ms * (0.8 + 0.4 * Math.random());
   }
 
+  // With sound if the browser lets a page do that on its own, else muted and saying so.
   function play() {
     var p = video.play();
-    if (p && p.catch) p.catch(function (e) { setStatus("press play (" + e.name + ")"); });
+    if (!p || !p.catch) return;
+    p.catch(function (e) {
+      if (e.name === "AbortError") return; // a newer load or play() replaced this one
+      if (e.name !== "NotAllowedError" || video.muted) return setStatus("press play (" + e.name + ")");
+      video.muted = true;
+      state.mutedByBrowser = true;
+      play();
+    });
   }
 
   function loadScript(url) {
@@ -383,6 +402,13 @@
     player.on(window.dashjs.MediaPlayer.events.ERROR, function (e) {
       var err = e && e.error;
       fail("dash.js: " + (err ? (err.code || "") + " " + (err.message || "") : "error"));
+    });
+    // dash.js starts playback itself; when the browser refuses sound without a click, play muted.
+    player.on(window.dashjs.MediaPlayer.events.PLAYBACK_NOT_ALLOWED, function () {
+      if (video.muted) return;
+      video.muted = true;
+      state.mutedByBrowser = true;
+      play();
     });
     player.initialize(video, cfg.dash.url, true);
     latencyOf = function () {
