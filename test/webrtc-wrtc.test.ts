@@ -1,9 +1,10 @@
 /**
  * WHIP and WHEP with @roamhq/wrtc (libwebrtc in-process) on both ends: a wrtc publisher (synthetic
  * 640x360 30 fps picture with detail, a 48 kHz sine) forced to VP8 in one run and AV1 in another,
- * with Opus, watched by a wrtc viewer over WHEP. Over 10 s, sampled every second: frames decoded
- * and audio samples keep rising, the viewer decodes most of what was sent in that window, and
- * nothing is lost on loopback. The stream API names the codecs; the AV1 stream also decodes as
+ * with Opus, watched by a wrtc viewer that joins the running stream over WHEP. Over 10 s, sampled
+ * every second: frames decoded and audio samples keep rising, the viewer decodes most of what was
+ * sent in that window, no frame gap longer than 700 ms from its first frame on (a join that breaks
+ * the decoder's reference chain freezes until the next key frame), and nothing is lost on loopback. The stream API names the codecs; the AV1 stream also decodes as
  * LL-HLS (fMP4, av1C) in ffmpeg's dav1d. Across implementations, AV1 + Opus both ways: Chromium
  * publishes to a wrtc viewer, wrtc publishes to a Chromium viewer.
  */
@@ -67,6 +68,7 @@ async function publishAndWatch(codec: WrtcVideoCodec, alsoHls: boolean): Promise
 
     const hls = alsoHls ? waitSegments(spate, `/${path}`, 2, 25_000) : null;
     hls?.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    await Bun.sleep(1500); // a viewer joining a running stream, between key frames
     const view = await WrtcViewer.start(spate.httpUrl(`/${path}/whep`));
     try {
       await waitFor("video and audio decoded at the viewer", async () => {
@@ -101,8 +103,12 @@ async function publishAndWatch(codec: WrtcVideoCodec, alsoHls: boolean): Promise
         videoPackets: last.video.packetsReceived,
         keyFramesDecoded: last.video.keyFramesDecoded,
         decoder: last.video.decoder,
+        firstFrameMs: Math.round(view.firstFrameAtMs - view.postedAtMs),
+        longestGapMs: Math.round(view.longestGapMs),
       };
-      console.log(`wrtc WHIP -> spate -> wrtc WHEP over 10 s: ${JSON.stringify(figures)}`);
+      const after = await streamInfo(path);
+      const ingestLost = after.publisher.stats.tracks.map((t: any) => `${t.codec} ${t.lost}`).join(", ");
+      console.log(`wrtc WHIP -> spate -> wrtc WHEP over 10 s: ${JSON.stringify(figures)} (ingest lost: ${ingestLost}; viewer skips ${after.viewerSkips})`);
       expect(last.video.mimeType).toBe(codec === "av1" ? "video/AV1" : `video/${codec.toUpperCase()}`);
       expect(last.audio.mimeType).toBe("audio/opus");
       expect(last.sinkFrames > 0 && view.width === 640 && view.height === 360).toBe(true);
@@ -113,8 +119,8 @@ async function publishAndWatch(codec: WrtcVideoCodec, alsoHls: boolean): Promise
       expect(audioSamples).toBeGreaterThan(240_000);
       expect(last.video.packetsLost).toBe(0);
       expect(last.audio.packetsLost).toBe(0);
-      const ingest = (await streamInfo(path)).publisher.stats;
-      for (const t of ingest.tracks) expect({ codec: t.codec, lost: t.lost, repeatedTimestamps: t.repeatedTimestamps }).toEqual({ codec: t.codec, lost: 0, repeatedTimestamps: 0 });
+      expect(figures.longestGapMs).toBeLessThan(700);
+      for (const t of after.publisher.stats.tracks) expect({ codec: t.codec, lost: t.lost, repeatedTimestamps: t.repeatedTimestamps }).toEqual({ codec: t.codec, lost: 0, repeatedTimestamps: 0 });
       expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 1 });
 
       if (hls) {

@@ -231,6 +231,12 @@ export class WrtcViewer {
   /** Samples per channel the audio sink got. */
   audioSamples = 0;
   location: string | null = null;
+  /** performance.now() of the POST and of the first frame the sink got (0 before it). */
+  postedAtMs = 0;
+  firstFrameAtMs = 0;
+  /** The longest time between two frames the sink got, from the first one on. */
+  longestGapMs = 0;
+  private lastFrameAtMs = 0;
   private readonly sinks: Sink[] = [];
 
   private constructor(readonly pc: Pc) {}
@@ -244,6 +250,10 @@ export class WrtcViewer {
       if (track.kind === "video") {
         const sink = new W.nonstandard.RTCVideoSink(track);
         sink.onframe = ({ frame }) => {
+          const now = performance.now();
+          if (v.framesReceived === 0) v.firstFrameAtMs = now;
+          else v.longestGapMs = Math.max(v.longestGapMs, now - v.lastFrameAtMs);
+          v.lastFrameAtMs = now;
           v.framesReceived++;
           v.width = frame.width;
           v.height = frame.height;
@@ -258,6 +268,7 @@ export class WrtcViewer {
       }
     };
     try {
+      v.postedAtMs = performance.now();
       v.location = await post(url, pc);
       await waitConnected(pc, timeoutMs);
     } catch (e) {
