@@ -195,7 +195,9 @@ export class SrtListener implements SourceProvider {
     if (!req || !isValidPath(req.path)) return { reject: REJX_BAD_REQUEST };
     const stream = this.paths.get(req.path);
     if (req.mode === "publish" && stream?.state === "live" && !this.paths.opts.takeover) return { reject: REJX_CONFLICT };
-    if (req.mode === "read" && !stream && !this.opts.pull[req.path]) {
+    // Another source (the cluster relay) may find any path: the reader waits for it, as over RTMP.
+    const otherSources = this.paths.opts.sources?.some((p) => p !== this) ?? false;
+    if (req.mode === "read" && !stream && !this.opts.pull[req.path] && !otherSources) {
       return { reject: REJX_NOTFOUND };
     }
     c.accepted = { mode: req.mode === "publish" ? "publish" : "read", path: req.path };
