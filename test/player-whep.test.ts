@@ -76,6 +76,32 @@ async function progress(page: Page, seconds: number): Promise<{ first: PageState
   return { first, last };
 }
 
+interface RecordingProxy {
+  url: string;
+  /** "METHOD /path" of every request, in order. */
+  seen: string[];
+  stop(): void;
+}
+
+/** An HTTP proxy in front of spate that records each request it forwards. */
+function recordingProxy(target: Spate): RecordingProxy {
+  const seen: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      seen.push(`${req.method} ${url.pathname}`);
+      const headers = new Headers(req.headers);
+      headers.delete("host");
+      headers.set("accept-encoding", "identity");
+      const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
+      return fetch(target.httpUrl(url.pathname + url.search), { method: req.method, headers, body, redirect: "manual" });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, seen, stop: () => void server.stop(true) };
+}
+
 beforeAll(async () => {
   spate = await startSpate();
   // H.264 without B-frames (-bf 0) and AAC, a keyframe every second.
@@ -92,7 +118,16 @@ afterAll(async () => {
 
 describe("player page: WHEP first, LL-HLS fallback", () => {
   test("RTMP H.264 + AAC: plays over WHEP, says the AAC audio needs LL-HLS, DELETEs its session on pagehide", async () => {
-    const page = await openPlaying(spate.httpUrl(`/${RTMP_PATH}/`), "whep", 15_000);
+    const proxy = recordingProxy(spate);
+    try {
+      await playsRtmpOverWhep(proxy);
+    } finally {
+      proxy.stop();
+    }
+  }, 40_000);
+
+  async function playsRtmpOverWhep(proxy: RecordingProxy) {
+    const page = await openPlaying(`${proxy.url}/${RTMP_PATH}/`, "whep", 15_000);
     const { first, last } = await progress(page, 4);
     console.log(
       `player page over WHEP (RTMP H.264 + AAC): frames ${first.framesDecoded} -> ${last.framesDecoded}, currentTime +${(last.currentTime - first.currentTime).toFixed(2)} s, ` +
@@ -112,13 +147,16 @@ describe("player page: WHEP first, LL-HLS fallback", () => {
     expect(await notice.textContent()).toContain("AAC");
     expect(await notice.locator("a").getAttribute("href")).toBe("./?player=hls");
     expect((await spate.api("/api/v1/server")).webrtc.sessions.whep).toBe(1);
+    expect(browser.log.filter((l) => /Content Security Policy|\[pageerror\]/.test(l)), browser.logTail()).toEqual([]);
 
-    // pagehide DELETEs the session: gone well before the 6 s consent timeout would drop it.
+    // pagehide DELETEs the session. Closing the peer connection alone also ends it soon (DTLS
+    // close_notify), so the DELETE is checked where it arrives, at the proxy the page talks to.
     await page.goto("about:blank");
     const goneAfterMs = performance.now();
     await waitFor("the WHEP session to be deleted", async () => (await spate.api("/api/v1/server")).webrtc.sessions.whep === 0, 3000, 50);
     console.log(`WHEP session gone ${(performance.now() - goneAfterMs).toFixed(0)} ms after the page was left`);
-  }, 40_000);
+    await waitFor("the DELETE", () => proxy.seen.includes(`DELETE ${new URL(last.whepSession!).pathname}`), 3000, 50);
+  }
 
   test("?player=hls plays LL-HLS and never posts to WHEP", async () => {
     const page = await openPlaying(spate.httpUrl(`/${RTMP_PATH}/?player=hls`), "hls", 20_000);
@@ -175,6 +213,10 @@ describe("player page: WHEP first, LL-HLS fallback", () => {
       const back = await readState(page);
       console.log(`publisher back: playing over ${back.player} after ${waiting.retries}+ retries, frames ${back.framesDecoded}`);
       expect(back.player).toBe("whep");
+      // A stream without audio: the answer refuses the audio section and there is nothing to tell.
+      await waitFor("the page to check the audio", async () => (await readState(page)).audio, 5000, 100);
+      expect((await readState(page)).audio).toBe("none");
+      expect(await page.locator("#notice").isVisible()).toBe(false);
       await page.goto("about:blank");
     } finally {
       await pub.stop(2000);
