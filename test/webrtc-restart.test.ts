@@ -3,13 +3,17 @@
  * viewer and a Chromium WHIP publisher each call `pc.restartIce()`, send the new credentials in a
  * PATCH themselves and apply our answer fragment. Frames keep decoding, the session and its DTLS
  * stay (no second handshake), and the peer moves to a new candidate pair. Then the PATCH answers
- * for everything else: trickle 204, a stale ETag 412, a bad fragment 400, a wrong type 415.
+ * for everything else: trickle 204, a stale ETag 412, a bad fragment 400, a wrong type 415. A
+ * @roamhq/wrtc viewer (libwebrtc in-process) restarts too, with `createOffer({ iceRestart: true })`.
+ * (A wrtc 0.10 publisher is left out: after that renegotiation its libwebrtc sends an RTCP BYE for
+ * its video SSRC and goes on sending, and the WHIP ingest ends the session on a BYE.)
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { launchChromium, type Browser } from "./helpers/browser.ts";
 import { startSpate, type Spate } from "./helpers/server.ts";
 import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
+import { WrtcPublisher, WrtcViewer } from "./helpers/wrtc-peer.ts";
 
 /**
  * Page functions over the helper page's globals (`pc`/`location_`: the publisher, `viewer`/
@@ -191,4 +195,85 @@ describe("ICE restart over PATCH with Chromium", () => {
       await view.close();
     }
   }, 90_000);
+});
+
+/** The part of a wrtc RTCPeerConnection a restart needs (the project compiles without DOM types). */
+interface RestartablePc {
+  createOffer(opts: { iceRestart: boolean }): Promise<{ type: string; sdp?: string }>;
+  setLocalDescription(d: { type: string; sdp?: string }): Promise<void>;
+  setRemoteDescription(d: { type: "answer"; sdp: string }): Promise<void>;
+  remoteDescription: { sdp: string } | null;
+  getStats(): Promise<Map<string, Record<string, unknown>>>;
+}
+
+/** RFC 9725 §4.3.2 from a wrtc peer: new offer with new credentials, PATCH, our credentials applied. */
+async function wrtcRestart(pc: RestartablePc, location: string): Promise<string> {
+  const offer = await pc.createOffer({ iceRestart: true });
+  await pc.setLocalDescription(offer);
+  const ufrag = /a=ice-ufrag:(\S+)/.exec(offer.sdp!)![1]!;
+  const pwd = /a=ice-pwd:(\S+)/.exec(offer.sdp!)![1]!;
+  const mline = /^m=.*$/m.exec(offer.sdp!)![0].trim();
+  const mid = /a=mid:(\S+)/.exec(offer.sdp!)![1]!;
+  const r = await fetch(location, {
+    method: "PATCH",
+    headers: { "content-type": "application/trickle-ice-sdpfrag", "if-match": "*" },
+    body: `${mline}\r\na=mid:${mid}\r\na=ice-ufrag:${ufrag}\r\na=ice-pwd:${pwd}\r\n`,
+  });
+  const body = await r.text();
+  if (r.status !== 200) throw new Error(`PATCH ${r.status}: ${body}`);
+  const ours = { ufrag: /a=ice-ufrag:(\S+)/.exec(body)![1]!, pwd: /a=ice-pwd:(\S+)/.exec(body)![1]! };
+  const answer = pc.remoteDescription!.sdp.replace(/a=ice-ufrag:\S+/g, `a=ice-ufrag:${ours.ufrag}`).replace(/a=ice-pwd:\S+/g, `a=ice-pwd:${ours.pwd}`);
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  return r.headers.get("etag")!;
+}
+
+/** The local address of the transport's selected candidate pair (wrtc's getStats). */
+async function wrtcPair(pc: RestartablePc): Promise<string | null> {
+  const stats = await pc.getStats();
+  for (const s of stats.values()) {
+    if (s.type !== "transport" || !s.selectedCandidatePairId) continue;
+    const pair = stats.get(s.selectedCandidatePairId as string);
+    const local = pair && stats.get(pair.localCandidateId as string);
+    if (local) return `${local.address}:${local.port}`;
+  }
+  return null;
+}
+
+describe("ICE restart over PATCH with @roamhq/wrtc", () => {
+  test("a wrtc WHEP viewer restarts ICE twice: a new pair each time, frames keep coming, same session and DTLS", async () => {
+    const path = "live/restart-wrtc";
+    const pub = await WrtcPublisher.start(spate.httpUrl(`/${path}/whip`), { codec: "vp8", maxMs: 60_000 });
+    let view: WrtcViewer | null = null;
+    try {
+      await waitFor("published video", async () => (await videoFrames(path)) > 30, 15_000);
+      view = await WrtcViewer.start(spate.httpUrl(`/${path}/whep`));
+      await waitFor("viewer frames", () => view!.framesReceived > 10, 10_000);
+      const restarts = await metric("spate_webrtc_ice_restarts_total");
+      const handshakes = await metric("spate_webrtc_dtls_handshakes_total");
+      for (const who of ["first", "second"]) {
+        const [pc, location] = [view.pc, view.location!];
+        const rpc = pc as unknown as RestartablePc;
+        const before = await wrtcPair(rpc);
+        const etag = await wrtcRestart(rpc, location);
+        const after = await waitFor(`wrtc viewer, ${who} restart: a new selected pair`, async () => {
+          const p = await wrtcPair(rpc);
+          return p && p !== before ? p : null;
+        }, 15_000);
+        // Progress, not a rate: the wrtc publisher encodes in this test's process, slow on a busy machine.
+        const f0 = view.framesReceived;
+        const s0 = await videoFrames(path);
+        const t0 = performance.now();
+        await waitFor(`wrtc viewer, ${who} restart: 30 more frames ingested and at the viewer`, async () => view!.framesReceived - f0 >= 30 && (await videoFrames(path)) - s0 >= 30, 20_000);
+        const ms = performance.now() - t0;
+        console.log(`wrtc viewer, ${who} ICE restart: pair ${before} -> ${after}, ETag ${etag}; then 30 frames ingested and at the viewer within ${ms.toFixed(0)} ms`);
+        expect(etag).toMatch(/^"[A-Za-z0-9+/]{8}"$/);
+      }
+      expect(await metric("spate_webrtc_ice_restarts_total")).toBe(restarts + 2);
+      expect(await metric("spate_webrtc_dtls_handshakes_total")).toBe(handshakes);
+      expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 1 });
+    } finally {
+      await view?.stop();
+      await pub.stop();
+    }
+  }, 60_000);
 });
