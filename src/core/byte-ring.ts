@@ -109,6 +109,12 @@ export class ByteRing {
    * is open at a time; `commit` closes it.
    */
   reserve(n: number): Uint8Array {
+    const w = this.reserveAt(n);
+    return this.buf.subarray(w, w + n);
+  }
+
+  /** `reserve` without the view: where the `n` bytes start in `buf` (a per-packet writer allocates nothing). */
+  reserveAt(n: number): number {
     assert(this.reserved < 0, "ring reservation already open");
     if (n > this.buf.length >> 1) this.grow(n * 2, this.capacity);
     if (this.head - this.tail >= this.capacity) this.makeSlot();
@@ -116,15 +122,15 @@ export class ByteRing {
     if (w + n > this.buf.length) {
       // The end of the buffer is too short: the entries there are the oldest, drop them and wrap.
       while (this.tail < this.head && this.start(this.tail) >= w) {
-        if (!this.evictTail(true)) return this.reserve(n);
+        if (!this.evictTail(true)) return this.reserveAt(n);
       }
       w = 0;
     }
     while (this.tail < this.head && this.overlaps(this.tail, w, w + n)) {
-      if (!this.evictTail(true)) return this.reserve(n); // grew instead: offsets changed, start over
+      if (!this.evictTail(true)) return this.reserveAt(n); // grew instead: offsets changed, start over
     }
     this.reserved = w;
-    return this.buf.subarray(w, w + n);
+    return w;
   }
 
   /** Closes the reservation: the entry is bytes [skip, skip + len) of the reserved view. */

@@ -100,9 +100,11 @@ export class WhepEgress implements RingReader, SessionHandler {
     this.timer = setInterval(() => this.sendReports(), SENDER_REPORT_INTERVAL_MS);
     this.timer.unref?.();
     if (this.cursor.waitKey) this.askKeyframe();
+    this.writer.stampSendTime();
     this.pump();
   }
 
+  /** After the writer's flush (its abs-send-time is now), or when DTLS is done. */
   pump(): void {
     const c = this.cursor;
     if (!c || this.detached) return;
@@ -112,7 +114,7 @@ export class WhepEgress implements RingReader, SessionHandler {
   /** ByteSink: whole packet records of the writer's ring. UDP takes everything. */
   write(data: Uint8Array, offset: number, length: number): number {
     const end = offset + length;
-    const ast = absSendTimeFromMs(performance.timeOrigin + performance.now());
+    const ast = this.writer.absSendTime;
     for (let at = offset; at < end; ) {
       const len = (data[at]! << 8) | data[at + 1]!;
       const track = data[at + 2]!;
@@ -248,7 +250,7 @@ export function startWhep(paths: PathTable): WhepStarter {
       n = answerWhep(offer, { ...local, sources, cname: "spate", streamId: path, strictH264Profile: false });
       if (n.media.length === 0) throw new SdpError("no-codec", `nothing to send: ${n.rejected.map((r) => r.reason).join("; ") || "no media"}`);
     } catch (e) {
-      if (created && writer.readers.length === 0) stream.removeWriter(writer);
+      if (created && writer.readers.length === 0) writer.discard();
       paths.readerLeft(stream);
       throw e;
     }

@@ -3,6 +3,8 @@
  * stream track its frames go to. The track is made when the decoder configuration is known (H.264:
  * SPS/PPS out of the depacketizer, AV1: the sequence header, VP8/VP9: the first keyframe, Opus: at
  * once). Padding-only packets (bandwidth probes) are kept out of the depacketizer's sequence.
+ * While the stream has an RTP writer (WHEP viewers), the packets also go to it as they are
+ * (forward.ts), and the frames they make are not packetized again.
  */
 import { buildAvcConfig, describeAvcConfig } from "../../codecs/h264.ts";
 import { buildAv1ConfigFromSequenceHeader, describeAv1Config } from "../../codecs/av1.ts";
@@ -10,6 +12,7 @@ import { buildOpusHead, describeOpus } from "../../codecs/opus.ts";
 import { buildVpcConfig, describeVpcConfig, parseVp9FrameHeader } from "../../codecs/vp9.ts";
 import type { Stream } from "../../core/stream.ts";
 import type { Track } from "../../core/track.ts";
+import { TrackForward } from "./forward.ts";
 import { ReorderBuffer, type PacketDelivery } from "./reorder-buffer.ts";
 import type { Av1Sink } from "./rtp/av1-depacketizer.ts";
 import { Av1Depacketizer } from "./rtp/av1-depacketizer.ts";
@@ -20,6 +23,7 @@ import { Vp8Depacketizer } from "./rtp/vp8.ts";
 import { Vp9Depacketizer } from "./rtp/vp9.ts";
 import type { NegotiatedMedia } from "./sdp/answer.ts";
 import { decodeRtp, RtpPacket } from "./wire/rtp.ts";
+import type { RtpWriter } from "./writer.ts";
 import { SequenceUnwrapper, TimestampUnwrapper } from "./wire/rtp-sequence.ts";
 
 /** What a section needs of its publisher (ingest.ts). */
@@ -29,6 +33,8 @@ export interface MediaIngestOwner {
   now(): number;
   framesIn: number;
   lastKeyframeMs: number;
+  /** The stream's RTP writer while WHEP viewers watch: packets are forwarded to it. */
+  readonly rtpWriter: RtpWriter | null;
   sendNack(ssrc: number, first: number, count: number): void;
 }
 
@@ -48,6 +54,9 @@ export class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
   paddingOnly: number;
   /** Frames with the same RTP timestamp as the one before (counted, for the API). */
   repeatedTimestamps: number;
+  readonly forward: TrackForward;
+  /** What the newest committed frame added to its RTP time in the stream (NaN before the first). */
+  private frameDelta: number;
   private lastExt: number;
   private readonly pkt: RtpPacket;
 
@@ -68,6 +77,8 @@ export class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     this.repeatedTimestamps = 0;
     this.lastExt = Number.NaN;
     this.pkt = new RtpPacket();
+    this.forward = new TrackForward(media.codec);
+    this.frameDelta = Number.NaN;
   }
 
   missing(first: number, count: number): void {
@@ -87,7 +98,13 @@ export class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
       this.paddingOnly++;
       return;
     }
-    this.depacketizer.push(p.payload, p.marker, p.timestamp, (p.sequenceNumber - this.paddingOnly) & 0xffff);
+    const seq = (p.sequenceNumber - this.paddingOnly) & 0xffff;
+    const w = this.owner.rtpWriter;
+    // Decided before the depacketizer runs (it may commit this packet's frame), written after it (it
+    // may commit the frame before, which the writer then packetizes ahead of this packet).
+    const forwarded = this.forward.begin(w, this.track ? this.track.id : -1, this.frameDelta, seq, p);
+    this.depacketizer.push(p.payload, p.marker, p.timestamp, seq);
+    if (forwarded) this.forward.write(w!, this.frameDelta);
   }
 
   onParameterSets(sps: Uint8Array, pps: Uint8Array): void {
@@ -121,7 +138,13 @@ export class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     this.lastExt = ext;
     if (this.base !== this.base) this.base = Math.round(((this.owner.now() - this.owner.startMs) / 1000) * this.media.clockRate) - ext;
     const t = ext + this.base;
-    this.owner.stream.push(payload, this.track!.id, t, t, keyframe);
+    const out = this.forward.frameOut(timestamp);
+    if (out) out.frameForwarded = true;
+    try {
+      this.frameDelta = this.owner.stream.push(payload, this.track!.id, t, t, keyframe).pts - ext;
+    } finally {
+      if (out) out.frameForwarded = false;
+    }
     if (keyframe && this.media.kind === "video") this.owner.lastKeyframeMs = this.owner.now();
     this.owner.framesIn++;
   }

@@ -10,6 +10,9 @@
  * every second (we answer without transport-cc, so the browser's estimate rides on REMB and loss),
  * and a PLI — at most one per PLI_INTERVAL_MS — while a depacketizer waits for a keyframe, a
  * viewer asks for one, or the last one is older than the keyframe interval.
+ *
+ * While the stream has WHEP viewers, its RtpWriter announces itself (`setRtpWriter`) and every
+ * section forwards its packets into it unchanged but for the header (forward.ts).
  */
 import { randomBytes } from "node:crypto";
 import type { PathTable } from "../../core/path-table.ts";
@@ -21,6 +24,7 @@ import { Nack, Pli, Remb } from "./wire/rtcp-feedback.ts";
 import { ReceiverReport } from "./wire/rtcp-report.ts";
 import { PT_BYE, RtcpReader } from "./wire/rtcp.ts";
 import { decodeRtp, RtpPacket } from "./wire/rtp.ts";
+import type { RtpForwarder, RtpWriter } from "./writer.ts";
 
 export const PLI_INTERVAL_MS = 500;
 export const REPORT_INTERVAL_MS = 1000;
@@ -33,7 +37,7 @@ const TICK_MS = 50;
  */
 export const DEFAULT_KEYFRAME_INTERVAL_MS = 2000;
 
-export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
+export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, RtpForwarder {
   readonly protocol = "webrtc";
   readonly stream: Stream;
   readonly startMs: number;
@@ -42,6 +46,7 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
   plisSent = 0;
   lastKeyframeMs = -Infinity;
   keyframeRequests = 0;
+  rtpWriter: RtpWriter | null = null;
   private readonly medias: MediaIngest[];
   private readonly byPt = new Map<number, MediaIngest>();
   private readonly pkt = new RtpPacket();
@@ -105,6 +110,7 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
     if (m.firstSeq < 0) m.firstSeq = m.seq.last;
     m.reorder.push(buf, len, p.sequenceNumber, this.now());
     this.stream.flush();
+    this.rtpWriter?.flushForwarded();
   }
 
   onRtcp(buf: Uint8Array, len: number): void {
@@ -137,6 +143,14 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
     this.tick();
   }
 
+  /** RtpForwarder: the stream's RTP writer came, or went (`w` null, `from` the one that went). */
+  setRtpWriter(w: RtpWriter | null, from?: RtpWriter): void {
+    if (w === null && from !== this.rtpWriter) return;
+    if (w === this.rtpWriter) return;
+    this.rtpWriter = this.detached ? null : w;
+    for (const m of this.medias) m.forward.stop();
+  }
+
   /** Publisher: end the session (API DELETE, takeover). */
   close(reason: string): void {
     this.session.close(reason);
@@ -148,6 +162,8 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
     this.detached = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.rtpWriter = null;
+    for (const m of this.medias) m.forward.stop();
     this.stream.flush();
     this.paths.unpublish(this.stream, this);
   }
@@ -163,6 +179,8 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
       framesIn: this.framesIn,
       plisSent: this.plisSent,
       nacksSent: this.nacksSent,
+      // Straight WHIP -> WHEP: packets the RTP writer took as they came vs. made from frames.
+      rtpWriter: this.rtpWriter ? { packetsForwarded: this.rtpWriter.packetsForwarded, packetsPacketized: this.rtpWriter.packetsEncoded, framesPacketized: this.rtpWriter.framesEncoded } : null,
       tracks: this.medias.map((m) => ({
         mid: m.media.mid,
         codec: m.media.codec,
@@ -172,6 +190,8 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
         reorderSkipped: m.reorder.skipped,
         paddingOnly: m.paddingOnly,
         repeatedTimestamps: m.repeatedTimestamps,
+        packetsForwarded: m.forward.packets,
+        forwardRefused: m.forward.refused,
       })),
     };
   }
@@ -202,6 +222,7 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner {
       this.sendReports();
     }
     this.stream.flush();
+    this.rtpWriter?.flushForwarded();
   }
 
   /** RFC 3550 §6.4.2 receiver report (loss from the depacketizers) and a REMB, one compound packet. */

@@ -22,11 +22,15 @@
  * count that ends on a record boundary, and the cursor resumes on the next record. A keyframe entry
  * of the key track is a join point; for H.264 its first packet is a STAP-A with the SPS and PPS (the
  * packetizer's setConfig). NACKs are answered from each track's PacketHistory (`outs[t].history`).
+ *
+ * A WHIP publisher's packets may skip the packetizer (forward.ts): each one becomes a record of its
+ * own, in the same layout, with the publisher's payload bytes as they came and this writer's SSRC,
+ * sequence numbers and timestamps, while the frames they make go to the ring unpacketized.
  */
 import { assert } from "../../core/errors.ts";
 import type { Frame } from "../../core/frame.ts";
 import { RingWriter, type RingReader } from "../../core/ring-writer.ts";
-import type { Stream } from "../../core/stream.ts";
+import type { Stream, StreamState } from "../../core/stream.ts";
 import type { Codec, Track } from "../../core/track.ts";
 import { DEFAULT_HISTORY_SIZE, PacketHistory } from "./packet-history.ts";
 import { Av1Packetizer } from "./rtp/av1-packetizer.ts";
@@ -36,6 +40,7 @@ import { DEFAULT_MAX_PAYLOAD, PayloadBatch, type Packetizer, type PacketizerOpti
 import { Vp8Packetizer } from "./rtp/vp8.ts";
 import { Vp9Packetizer } from "./rtp/vp9.ts";
 import { MAX_RTP_PACKET_SIZE } from "./wire/rtp.ts";
+import { absSendTimeFromMs } from "./wire/rtp-extensions.ts";
 
 export const RECORD_HEADER_SIZE = 4;
 /** The fixed RTP header every packet of the ring has: 12 bytes and the 28-byte extension block. */
@@ -93,6 +98,11 @@ export class RtpTrackOut {
   /** RTP timestamp and wall-clock ms (ingest) of the newest frame sent: the sender reports' anchor. */
   lastTimestamp: number;
   lastIngestMs: number;
+  /** Packets that came from the publisher as they were (forward.ts), and the frames they made. */
+  packetsForwarded: number;
+  framesForwarded: number;
+  /** Set by the forwarder while it commits a frame whose packets it already forwarded: not packetized. */
+  frameForwarded: boolean;
 
   constructor(t: Track, ssrc: number, opts: PacketizerOptions, history: PacketHistory) {
     this.track = t.id;
@@ -106,6 +116,9 @@ export class RtpTrackOut {
     this.packets = 0;
     this.lastTimestamp = 0;
     this.lastIngestMs = 0;
+    this.packetsForwarded = 0;
+    this.framesForwarded = 0;
+    this.frameForwarded = false;
   }
 
   /** The track's decoder configuration, for packetizers that send parameter sets in band. */
@@ -145,6 +158,12 @@ export class RtpWriter extends RingWriter<RingReader> {
   packetsEncoded: number;
   /** Frames of codecs WebRTC does not carry here (AAC, MP3, H.265): not sent. */
   framesIgnored: number;
+  /** Publisher packets written as they came (forwardPacket), all tracks. */
+  packetsForwarded: number;
+  /** Forwarded packets not yet handed to the readers (the stream flushes only after frames). */
+  private unflushed: boolean;
+  /** abs-send-time (24 bits) of this flush: read by every reader, not once per reader per packet. */
+  absSendTime: number;
   private readonly historySize: number;
   private readonly random32: () => number;
   private readonly batch: PayloadBatch;
@@ -157,11 +176,15 @@ export class RtpWriter extends RingWriter<RingReader> {
     this.framesEncoded = 0;
     this.packetsEncoded = 0;
     this.framesIgnored = 0;
+    this.packetsForwarded = 0;
+    this.unflushed = false;
+    this.absSendTime = 0;
     this.historySize = opts.historySize ?? DEFAULT_HISTORY_SIZE;
     this.random32 = opts.random32 ?? cryptoRandom32;
     this.batch = new PayloadBatch({ headroom: HEADROOM, tailroom: 0 });
     for (const t of stream.tracks) if (t) this.trackOut(t.id);
     this.catchUp();
+    attachForwarder(stream, this);
   }
 
   /** Frames packetizers refused (malformed or too big), all tracks. */
@@ -189,6 +212,41 @@ export class RtpWriter extends RingWriter<RingReader> {
     return out;
   }
 
+  override onState(state: StreamState): void {
+    // A new publisher (beginEpoch): one that can forward its packets starts doing so at its next frame.
+    if (state === "live") attachForwarder(this.stream, this);
+    super.onState(state);
+  }
+
+  override remove(reader: RingReader): boolean {
+    if (!super.remove(reader)) return false;
+    this.discard();
+    return true;
+  }
+
+  /** Gone from the stream (its last reader left, or the first never came): the publisher stops forwarding. */
+  discard(): void {
+    this.stream.removeWriter(this);
+    const p = this.stream.publisher;
+    if (isRtpForwarder(p)) p.setRtpWriter(null, this);
+  }
+
+  override flush(): void {
+    this.unflushed = false;
+    this.stampSendTime();
+    super.flush();
+  }
+
+  /** The abs-send-time readers write into the packets they send from now on (RFC draft abs-send-time). */
+  stampSendTime(): void {
+    this.absSendTime = absSendTimeFromMs(performance.timeOrigin + performance.now());
+  }
+
+  /** After an ingest batch: readers get forwarded packets now, not when their frame is whole. */
+  flushForwarded(): void {
+    if (this.unflushed) this.flush();
+  }
+
   override onTracks(): void {
     for (const t of this.stream.tracks) if (t) this.trackOut(t.id);
     super.onTracks();
@@ -206,6 +264,10 @@ export class RtpWriter extends RingWriter<RingReader> {
     if (track.configVersion !== out.configVersion) {
       out.configVersion = track.configVersion;
       out.setConfig(track.config);
+    }
+    if (out.frameForwarded) {
+      out.framesForwarded++;
+      return;
     }
     const b = this.batch;
     const n = p.packetize(f, b);
@@ -236,6 +298,41 @@ export class RtpWriter extends RingWriter<RingReader> {
     this.packetsEncoded += n;
     this.framesEncoded++;
   }
+
+  /**
+   * Writes one forwarded packet as a ring entry of its own (a join point when it starts a keyframe of
+   * the key track), records it in the track's history and moves the track's sequence counter past it,
+   * so a packetized frame after it continues the numbering. Returns false when it does not fit.
+   */
+  forwardPacket(out: RtpTrackOut, pkt: ForwardedPacket): boolean {
+    const payloadLen = pkt.payload.length;
+    const len = RTP_PACKET_HEADER_SIZE + payloadLen;
+    if (len > MAX_RTP_PACKET_SIZE || !out.packetizer) return false;
+    const keyTrack = this.stream.ring.keyTrack;
+    const join = pkt.keyStart && (keyTrack < 0 || out.track === keyTrack);
+    const ring = this.ring;
+    const r = ring.reserveAt(RECORD_HEADER_SIZE + len);
+    const buf = ring.buf;
+    buf[r] = len >>> 8;
+    buf[r + 1] = len;
+    buf[r + 2] = out.track;
+    buf[r + 3] = forwardFlags(pkt.frameStart, pkt.marker, pkt.keyStart, join);
+    writeHeader(buf, r + RECORD_HEADER_SIZE, pkt.marker, out.payloadType, pkt.sequenceNumber, pkt.timestamp, out.ssrc);
+    buf.set(pkt.payload, r + HEADROOM);
+    const nowMs = this.stream.clock();
+    const entry = ring.commit(0, RECORD_HEADER_SIZE + len, join, nowMs);
+    out.history.add(pkt.sequenceNumber, entry, RECORD_HEADER_SIZE, len);
+    out.packetizer.sequenceNumber = (pkt.sequenceNumber + 1) & 0xffff;
+    out.packets++;
+    out.packetsForwarded++;
+    if (pkt.frameStart) {
+      out.lastTimestamp = pkt.timestamp;
+      out.lastIngestMs = nowMs;
+    }
+    this.packetsForwarded++;
+    this.unflushed = true;
+    return true;
+  }
 }
 
 /** RFC 3550 §5.1 header with X set, then the extension block: profile 0xBEDE, 6 words of padding. */
@@ -257,4 +354,35 @@ function writeHeader(buf: Uint8Array, at: number, marker: boolean, pt: number, s
   buf[at + 14] = 0;
   buf[at + 15] = (EXTENSION_BLOCK_SIZE - 4) >>> 2;
   for (let i = at + 16; i < at + RTP_PACKET_HEADER_SIZE; i++) buf[i] = 0;
+}
+
+/** What a publisher does to forward its RTP packets into the writer (WhipIngest). */
+export interface RtpForwarder {
+  /** The stream's RTP writer came (or went: null, `w` the one that goes). */
+  setRtpWriter(w: RtpWriter | null, from?: RtpWriter): void;
+}
+
+export function isRtpForwarder(p: unknown): p is RtpForwarder {
+  return typeof (p as RtpForwarder | null)?.setRtpWriter === "function";
+}
+
+function attachForwarder(stream: Stream, w: RtpWriter): void {
+  const p = stream.publisher;
+  if (isRtpForwarder(p)) p.setRtpWriter(w);
+}
+
+/** Flags of a forwarded packet's record (FLAG_* of the writer's layout). */
+export function forwardFlags(frameStart: boolean, frameEnd: boolean, keyStart: boolean, join: boolean): number {
+  return (frameStart ? FLAG_FRAME_START : 0) | (frameEnd ? FLAG_FRAME_END : 0) | (keyStart ? FLAG_KEYFRAME : 0) | (join ? FLAG_JOIN : 0);
+}
+
+export interface ForwardedPacket {
+  /** The publisher's payload (a view of its decrypted packet), copied once, into the ring. */
+  payload: Uint8Array;
+  marker: boolean;
+  /** This writer's sequence number and RTP timestamp for it. */
+  sequenceNumber: number;
+  timestamp: number;
+  frameStart: boolean;
+  keyStart: boolean;
 }
