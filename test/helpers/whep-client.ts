@@ -26,6 +26,8 @@ export class WhepClient {
   connectedAt = 0;
   readonly bySsrc = new Map<number, SsrcCount>();
   unprotectFailed = 0;
+  /** Called with every decrypted RTP packet (`plain[0, length)`, valid during the call). */
+  onPacket: ((plain: Uint8Array, length: number) => void) | null = null;
   private srtp: SrtpContext | null = null;
   private readonly plain = new Uint8Array(2048);
   private link: WhepLink | null = null;
@@ -90,6 +92,7 @@ export class WhepClient {
       else c.reordered++;
     }
     c.packets++;
+    this.onPacket?.(p, n);
   }
 
   packets(): number {

@@ -1,0 +1,158 @@
+/**
+ * Straight WHIP → WHEP: headless Chromium publishes H.264 + Opus over WHIP to a spate running in
+ * this process; a WHEP viewer without a browser (test/helpers/whep-client.ts) records every RTP
+ * payload it decrypts, and a Chromium WHEP viewer decodes. The publisher's packets are tapped where
+ * the WHIP session hands them to the ingest (decrypted, before anything of ours reads them): after
+ * the viewer's packetized catch-up from the newest keyframe, every video and audio payload the
+ * viewer gets is byte for byte the publisher's, in the publisher's order, and the stream's RTP writer
+ * counts them as forwarded, not packetized. Chromium decodes for 10 s with nothing lost.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { WhipIngest } from "../src/protocols/webrtc/ingest.ts";
+import { decodeRtp, RtpPacket } from "../src/protocols/webrtc/wire/rtp.ts";
+import { defaultConfig } from "../src/server/config.ts";
+import { startServer, type RunningServer } from "../src/server/server.ts";
+import { launchChromium, type Browser } from "./helpers/browser.ts";
+import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
+import { WhepClient } from "./helpers/whep-client.ts";
+
+let server: RunningServer;
+let browser: Browser;
+let pageServer: WebRtcPageServer;
+const originalOnRtp = WhipIngest.prototype.onRtp;
+
+/** Payloads by SSRC, in arrival order, capped (a runaway test must not eat the memory). */
+class PayloadLog {
+  readonly bySsrc = new Map<number, Uint8Array[]>();
+  private readonly p = new RtpPacket();
+  add(buf: Uint8Array, len: number): void {
+    try {
+      if (decodeRtp(buf.subarray(0, len), this.p) === 0) return;
+    } catch {
+      return;
+    }
+    if (this.p.payload.length === 0) return; // padding-only probes are not forwarded
+    let l = this.bySsrc.get(this.p.ssrc);
+    if (!l) this.bySsrc.set(this.p.ssrc, (l = []));
+    if (l.length < 20_000) l.push(this.p.payload.slice());
+  }
+}
+
+const published = new PayloadLog();
+
+beforeAll(async () => {
+  WhipIngest.prototype.onRtp = function (buf: Uint8Array, len: number): void {
+    published.add(buf, len);
+    originalOnRtp.call(this, buf, len);
+  };
+  const config = defaultConfig();
+  config.http.port = 0;
+  config.http.host = "127.0.0.1";
+  config.rtmp.port = 0;
+  config.srt.port = 0;
+  config.webrtc.port = 0;
+  config.webrtc.host = "127.0.0.1";
+  config.log.level = "warn";
+  server = await startServer(config);
+  pageServer = serveWebRtcPage();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  WhipIngest.prototype.onRtp = originalOnRtp;
+  await browser?.close();
+  pageServer?.stop();
+  await server?.stop();
+});
+
+const url = (path: string) => `http://127.0.0.1:${server.ports.http}${path}`;
+const api = async (path: string) => (await (await fetch(url(path))).json()) as any;
+
+interface WriterCounts {
+  packetsForwarded: number;
+  packetsPacketized: number;
+}
+
+/**
+ * The viewer's payloads from the end back to where they stop being the publisher's, in the
+ * publisher's order: `catchUp` payloads before that (the packetized join; an Opus frame or a small
+ * H.264 NAL unit packetized comes out the same, so the run may reach into it).
+ */
+function checkForwarded(viewer: Uint8Array[], publisher: Uint8Array[]): { catchUp: number; forwarded: number } {
+  const last = viewer[viewer.length - 1]!;
+  let j = publisher.length - 1;
+  while (j >= 0 && Buffer.compare(publisher[j]!, last) !== 0) j--;
+  expect(j).toBeGreaterThanOrEqual(0);
+  let i = viewer.length - 1;
+  while (i >= 0 && j >= 0 && Buffer.compare(viewer[i]!, publisher[j]!) === 0) {
+    i--;
+    j--;
+  }
+  return { catchUp: i + 1, forwarded: viewer.length - i - 1 };
+}
+
+for (const codec of ["h264", "vp8"]) test(`Chromium WHIP (${codec} + Opus) -> WHEP: the publisher's own payloads, forwarded not packetized; Chromium decodes 10 s, nothing lost`, async () => {
+  const path = `live/passthrough-${codec}`;
+  const pub = await webrtcPage(browser, pageServer);
+  const view = await webrtcPage(browser, pageServer);
+  let client: WhepClient | null = null;
+  try {
+    await pub.evaluate(`publish(${JSON.stringify(url(`/${path}/whip`))}, "${codec}")`);
+    await waitFor("published video and audio", async () => {
+      const r = await fetch(url(`/api/v1/streams/${path}`));
+      if (!r.ok) return false;
+      const s = (await r.json()) as { tracks: { kind: string; frames: number }[] };
+      return ["video", "audio"].every((k) => s.tracks.some((t) => t.kind === k && t.frames > 10));
+    }, 15_000);
+
+    // The WHEP viewer that records payloads (its join starts with the packetized catch-up).
+    const received = new PayloadLog();
+    client = await WhepClient.start(url(`/${path}/whep`));
+    client.onPacket = (plain, n) => received.add(plain, n);
+    await waitFor("the WHEP client's first packets", () => client!.packets() > 50, 10_000);
+
+    // Chromium watches too: it joins at a forwarded keyframe.
+    await view.evaluate(`play(${JSON.stringify(url(`/${path}/whep`))})`);
+    expect((await view.evaluate("timeToFirstFrame(8000)")) as number).toBeGreaterThan(0);
+    const before = (await api(`/api/v1/streams/${path}`)).publisher.stats.rtpWriter as WriterCounts;
+    const samples: { framesDecoded: number; packetsLost: number; pliCount: number; keyFramesDecoded: number }[] = [];
+    for (let i = 0; i <= 5; i++) {
+      samples.push(((await view.evaluate("viewerStats()")) as { video: (typeof samples)[number] }).video);
+      if (i < 5) await Bun.sleep(2000);
+    }
+    const after = (await api(`/api/v1/streams/${path}`)).publisher.stats;
+    const counts = after.rtpWriter as WriterCounts;
+    console.log(`${codec}: Chromium viewer over 10 s: ${JSON.stringify(samples[samples.length - 1])}; RTP writer before ${JSON.stringify(before)}, after ${JSON.stringify(counts)}`);
+    for (let i = 1; i < samples.length; i++) expect(samples[i]!.framesDecoded).toBeGreaterThan(samples[i - 1]!.framesDecoded);
+    expect(samples[samples.length - 1]!.framesDecoded - samples[0]!.framesDecoded).toBeGreaterThan(100);
+    expect(samples[samples.length - 1]!.packetsLost).toBe(0);
+    // The passthrough path: packets forwarded all along, none packetized while both viewers watched.
+    expect(counts.packetsForwarded - before.packetsForwarded).toBeGreaterThan(300);
+    expect(counts.packetsPacketized).toBe(before.packetsPacketized);
+    for (const t of after.tracks as { packetsForwarded: number; forwardRefused: number }[]) {
+      expect(t.packetsForwarded).toBeGreaterThan(0);
+      expect(t.forwardRefused).toBe(0);
+    }
+
+    // Byte for byte: every viewer payload after its catch-up is the publisher's next one.
+    expect(client.lost()).toBe(0);
+    expect(client.unprotectFailed).toBe(0);
+    let forwarded = 0;
+    for (const [ssrc, payloads] of received.bySsrc) {
+      const pubSsrc = [...published.bySsrc.entries()].find(([, l]) => l.some((p) => Buffer.compare(p, payloads[payloads.length - 1]!) === 0));
+      expect(pubSsrc).toBeDefined();
+      const r = checkForwarded(payloads, pubSsrc![1]);
+      console.log(`${codec}: viewer SSRC ${ssrc}: ${r.catchUp} packetized catch-up packets, then ${r.forwarded} of the publisher's payloads byte for byte`);
+      expect(r.catchUp).toBeLessThanOrEqual(counts.packetsPacketized);
+      forwarded += r.forwarded;
+    }
+    expect(received.bySsrc.size).toBe(2);
+    expect(forwarded).toBeGreaterThan(500);
+  } finally {
+    await client?.stop();
+    await view.evaluate("stopViewer(true)").catch(() => {});
+    await pub.evaluate("unpublish()").catch(() => {});
+    await pub.close();
+    await view.close();
+  }
+}, 60_000);
