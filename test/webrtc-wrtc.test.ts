@@ -5,16 +5,16 @@
  * every second: frames decoded and audio samples keep rising, the viewer decodes most of what was
  * sent in that window, no frame gap longer than 700 ms from its first frame on (a join that breaks
  * the decoder's reference chain freezes until the next key frame), and nothing is lost on loopback. The stream API names the codecs; the AV1 stream also decodes as
- * LL-HLS (fMP4, av1C) in ffmpeg's dav1d. Across implementations, AV1 + Opus both ways: Chromium
- * publishes to a wrtc viewer, wrtc publishes to a Chromium viewer.
+ * LL-HLS (fMP4, av1C) in ffmpeg's dav1d. Across implementations: AV1 + Opus both ways (Chromium
+ * publishes to a wrtc viewer, wrtc publishes to a Chromium viewer) and wrtc VP8 + Opus to Chromium.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { launchChromium } from "./helpers/browser.ts";
+import { launchChromium, type Browser } from "./helpers/browser.ts";
 import { tempFile } from "./helpers/ffmpeg.ts";
 import { downloadSegments, waitSegments } from "./helpers/hls.ts";
 import { describeExit, spawnBounded } from "./helpers/process.ts";
 import { startSpate, type Spate } from "./helpers/server.ts";
-import { serveWebRtcPage, waitFor, webrtcPage } from "./helpers/webrtc.ts";
+import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
 import { WrtcPublisher, WrtcViewer, type InboundStats, type WrtcVideoCodec } from "./helpers/wrtc-peer.ts";
 
 let spate: Spate;
@@ -155,61 +155,129 @@ interface ChromiumInbound {
   totalSamplesReceived?: number;
   frameWidth?: number;
 }
+type ChromiumStats = { video: ChromiumInbound | null; audio: ChromiumInbound | null };
 
-test("AV1 + Opus across implementations: Chromium WHIP -> wrtc WHEP and wrtc WHIP -> Chromium WHEP, 5 s each, nothing lost", async () => {
-  const browser = await launchChromium();
-  const pages = serveWebRtcPage();
-  let pub: WrtcPublisher | null = null;
-  let view: WrtcViewer | null = null;
-  try {
+describe("across implementations (Chromium)", () => {
+  let browser: Browser;
+  let pages: WebRtcPageServer;
+  beforeAll(async () => {
+    browser = await launchChromium();
+    pages = serveWebRtcPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    pages?.stop();
+  });
+
+  const waitStream = async (path: string, codecs: string[]) => {
+    const s = await waitFor(`video and audio in ${path}`, async () => {
+      const s = await streamInfo(path);
+      return frames(s, "video") > 10 && frames(s, "audio") > 20 ? s : null;
+    }, 15_000);
+    expect(s.tracks.map((t: any) => t.codec).sort()).toEqual(codecs);
+  };
+
+  test("AV1 + Opus: Chromium WHIP -> wrtc WHEP and wrtc WHIP -> Chromium WHEP, 5 s each, no freeze, nothing lost", async () => {
+    let pub: WrtcPublisher | null = null;
+    let view: WrtcViewer | null = null;
     const chromePub = await webrtcPage(browser, pages);
     const chromeView = await webrtcPage(browser, pages);
-    await chromePub.evaluate(`publish(${JSON.stringify(spate.httpUrl("/live/chromium-av1/whip"))}, "av1")`);
-    pub = await WrtcPublisher.start(spate.httpUrl("/live/wrtc-av1-x/whip"), { codec: "av1", maxMs: 30_000 });
-    for (const path of ["live/chromium-av1", "live/wrtc-av1-x"]) {
-      const s = await waitFor(`video and audio in ${path}`, async () => {
-        const s = await streamInfo(path);
-        return frames(s, "video") > 10 && frames(s, "audio") > 20 ? s : null;
-      }, 15_000);
-      expect(s.tracks.map((t: any) => t.codec).sort()).toEqual(["av1", "opus"]);
+    try {
+      await chromePub.evaluate(`publish(${JSON.stringify(spate.httpUrl("/live/chromium-av1/whip"))}, "av1")`);
+      pub = await WrtcPublisher.start(spate.httpUrl("/live/wrtc-av1-x/whip"), { codec: "av1", maxMs: 30_000 });
+      await waitStream("live/chromium-av1", ["av1", "opus"]);
+      await waitStream("live/wrtc-av1-x", ["av1", "opus"]);
+      view = await WrtcViewer.start(spate.httpUrl("/live/chromium-av1/whep"));
+      await chromeView.evaluate(`play(${JSON.stringify(spate.httpUrl("/live/wrtc-av1-x/whep"))})`);
+      const read = async () => ({ wrtc: await view!.stats(), chromium: (await chromeView.evaluate("viewerStats()")) as ChromiumStats });
+      await waitFor("both viewers decoding", async () => {
+        const r = await read();
+        return (r.wrtc.video?.framesDecoded ?? 0) > 0 && (r.chromium.video?.framesDecoded ?? 0) > 0 && (r.wrtc.audio?.totalSamplesReceived ?? 0) > 0 && (r.chromium.audio?.totalSamplesReceived ?? 0) > 0;
+      }, 10_000);
+      await chromeView.evaluate("startFreezeWatch()");
+      const samples = [await read()];
+      for (let i = 0; i < 5; i++) {
+        await Bun.sleep(1000);
+        samples.push(await read());
+      }
+      const freeze = (await chromeView.evaluate("freezeReport()")) as { longestMs: number };
+      for (let i = 1; i < samples.length; i++) {
+        const [a, b] = [samples[i - 1]!, samples[i]!];
+        expect({ i, wrtc: b.wrtc.video!.framesDecoded! > a.wrtc.video!.framesDecoded!, chromium: b.chromium.video!.framesDecoded! > a.chromium.video!.framesDecoded! }).toEqual({ i, wrtc: true, chromium: true });
+        expect({ i, wrtc: b.wrtc.audio!.totalSamplesReceived! > a.wrtc.audio!.totalSamplesReceived!, chromium: b.chromium.audio!.totalSamplesReceived! > a.chromium.audio!.totalSamplesReceived! }).toEqual({ i, wrtc: true, chromium: true });
+      }
+      const [first, last] = [samples[0]!, samples[samples.length - 1]!];
+      const figures = {
+        chromiumToWrtc: {
+          framesDecoded: last.wrtc.video!.framesDecoded! - first.wrtc.video!.framesDecoded!,
+          audioSamples: last.wrtc.audio!.totalSamplesReceived! - first.wrtc.audio!.totalSamplesReceived!,
+          lost: [last.wrtc.video!.packetsLost, last.wrtc.audio!.packetsLost],
+          longestGapMs: Math.round(view.longestGapMs),
+          decoder: last.wrtc.video!.decoder,
+        },
+        wrtcToChromium: {
+          framesDecoded: last.chromium.video!.framesDecoded! - first.chromium.video!.framesDecoded!,
+          audioSamples: last.chromium.audio!.totalSamplesReceived! - first.chromium.audio!.totalSamplesReceived!,
+          lost: [last.chromium.video!.packetsLost, last.chromium.audio!.packetsLost],
+          longestGapMs: Math.round(freeze.longestMs),
+          width: last.chromium.video!.frameWidth,
+        },
+      };
+      console.log(`AV1 + Opus across implementations over 5 s: ${JSON.stringify(figures)}`);
+      expect(last.wrtc.video!.mimeType).toBe("video/AV1");
+      // Chromium's fake camera runs at 20 fps or so here; wrtc's source at 30 fps: a generous floor for both.
+      expect(figures.chromiumToWrtc.framesDecoded).toBeGreaterThan(40);
+      expect(figures.wrtcToChromium.framesDecoded).toBeGreaterThan(60);
+      expect(figures.chromiumToWrtc.audioSamples).toBeGreaterThan(120_000);
+      expect(figures.wrtcToChromium.audioSamples).toBeGreaterThan(120_000);
+      expect([...figures.chromiumToWrtc.lost, ...figures.wrtcToChromium.lost]).toEqual([0, 0, 0, 0]);
+      expect([figures.chromiumToWrtc.longestGapMs < 700, figures.wrtcToChromium.longestGapMs < 700]).toEqual([true, true]);
+      expect(await view.stop()).toBe(200);
+      expect(await chromeView.evaluate("stopViewer(true)")).toBe(200);
+      expect(await chromePub.evaluate("unpublish()")).toBe(200);
+    } finally {
+      await view?.stop();
+      await pub?.stop();
+      await chromePub.close();
+      await chromeView.close();
     }
-    view = await WrtcViewer.start(spate.httpUrl("/live/chromium-av1/whep"));
-    await chromeView.evaluate(`play(${JSON.stringify(spate.httpUrl("/live/wrtc-av1-x/whep"))})`);
-    const read = async () => ({ wrtc: await view!.stats(), chromium: (await chromeView.evaluate("viewerStats()")) as { video: ChromiumInbound | null; audio: ChromiumInbound | null } });
-    await waitFor("both viewers decoding", async () => {
-      const r = await read();
-      return (r.wrtc.video?.framesDecoded ?? 0) > 0 && (r.chromium.video?.framesDecoded ?? 0) > 0 && (r.wrtc.audio?.totalSamplesReceived ?? 0) > 0 && (r.chromium.audio?.totalSamplesReceived ?? 0) > 0;
-    }, 10_000);
-    const samples = [await read()];
-    for (let i = 0; i < 5; i++) {
-      await Bun.sleep(1000);
-      samples.push(await read());
+  }, 45_000);
+
+  test("VP8 + Opus: wrtc WHIP -> Chromium WHEP joining the running stream, 5 s decoded, no freeze, nothing lost", async () => {
+    const path = "live/wrtc-vp8-x";
+    const pub = await WrtcPublisher.start(spate.httpUrl(`/${path}/whip`), { codec: "vp8", maxMs: 30_000 });
+    const page = await webrtcPage(browser, pages);
+    try {
+      await waitStream(path, ["opus", "vp8"]);
+      await Bun.sleep(1500); // between key frames
+      await page.evaluate(`play(${JSON.stringify(spate.httpUrl(`/${path}/whep`))})`);
+      expect((await page.evaluate("timeToFirstFrame(5000)")) as number).toBeGreaterThan(0);
+      await page.evaluate("startFreezeWatch()");
+      const samples: ChromiumStats[] = [];
+      for (let i = 0; i <= 5; i++) {
+        if (i > 0) await Bun.sleep(1000);
+        samples.push((await page.evaluate("viewerStats()")) as ChromiumStats);
+      }
+      const freeze = (await page.evaluate("freezeReport()")) as { longestMs: number };
+      for (let i = 1; i < samples.length; i++) {
+        expect({ i, video: samples[i]!.video!.framesDecoded! > samples[i - 1]!.video!.framesDecoded!, audio: samples[i]!.audio!.totalSamplesReceived! > samples[i - 1]!.audio!.totalSamplesReceived! }).toEqual({ i, video: true, audio: true });
+      }
+      const [first, last] = [samples[0]!, samples[samples.length - 1]!];
+      const figures = {
+        framesDecoded: last.video!.framesDecoded! - first.video!.framesDecoded!,
+        audioSamples: last.audio!.totalSamplesReceived! - first.audio!.totalSamplesReceived!,
+        lost: [last.video!.packetsLost, last.audio!.packetsLost],
+        longestGapMs: Math.round(freeze.longestMs),
+      };
+      console.log(`VP8 + Opus wrtc -> Chromium over 5 s: ${JSON.stringify(figures)}`);
+      expect(figures.framesDecoded).toBeGreaterThan(75);
+      expect(figures.audioSamples).toBeGreaterThan(120_000);
+      expect(figures.lost).toEqual([0, 0]);
+      expect(figures.longestGapMs).toBeLessThan(700);
+      expect(await page.evaluate("stopViewer(true)")).toBe(200);
+    } finally {
+      await pub.stop();
+      await page.close();
     }
-    for (let i = 1; i < samples.length; i++) {
-      const [a, b] = [samples[i - 1]!, samples[i]!];
-      expect({ i, wrtc: b.wrtc.video!.framesDecoded! > a.wrtc.video!.framesDecoded!, chromium: b.chromium.video!.framesDecoded! > a.chromium.video!.framesDecoded! }).toEqual({ i, wrtc: true, chromium: true });
-      expect({ i, wrtc: b.wrtc.audio!.totalSamplesReceived! > a.wrtc.audio!.totalSamplesReceived!, chromium: b.chromium.audio!.totalSamplesReceived! > a.chromium.audio!.totalSamplesReceived! }).toEqual({ i, wrtc: true, chromium: true });
-    }
-    const [first, last] = [samples[0]!, samples[samples.length - 1]!];
-    const figures = {
-      chromiumToWrtc: { framesDecoded: last.wrtc.video!.framesDecoded! - first.wrtc.video!.framesDecoded!, audioSamples: last.wrtc.audio!.totalSamplesReceived! - first.wrtc.audio!.totalSamplesReceived!, lost: [last.wrtc.video!.packetsLost, last.wrtc.audio!.packetsLost], decoder: last.wrtc.video!.decoder },
-      wrtcToChromium: { framesDecoded: last.chromium.video!.framesDecoded! - first.chromium.video!.framesDecoded!, audioSamples: last.chromium.audio!.totalSamplesReceived! - first.chromium.audio!.totalSamplesReceived!, lost: [last.chromium.video!.packetsLost, last.chromium.audio!.packetsLost], width: last.chromium.video!.frameWidth },
-    };
-    console.log(`AV1 + Opus across implementations over 5 s: ${JSON.stringify(figures)}`);
-    expect(last.wrtc.video!.mimeType).toBe("video/AV1");
-    // Chromium's fake camera runs at 20 fps or so here; wrtc's source at 30 fps: a generous floor for both.
-    expect(figures.chromiumToWrtc.framesDecoded).toBeGreaterThan(40);
-    expect(figures.wrtcToChromium.framesDecoded).toBeGreaterThan(60);
-    expect(figures.chromiumToWrtc.audioSamples).toBeGreaterThan(120_000);
-    expect(figures.wrtcToChromium.audioSamples).toBeGreaterThan(120_000);
-    expect([...figures.chromiumToWrtc.lost, ...figures.wrtcToChromium.lost]).toEqual([0, 0, 0, 0]);
-    expect(await view.stop()).toBe(200);
-    expect(await chromeView.evaluate("stopViewer(true)")).toBe(200);
-    expect(await chromePub.evaluate("unpublish()")).toBe(200);
-  } finally {
-    await view?.stop();
-    await pub?.stop();
-    await browser.close();
-    pages.stop();
-  }
-}, 50_000);
+  }, 40_000);
+});
