@@ -10,6 +10,8 @@ import { BenchError } from "./run.ts";
 import { DEFAULT_SRT_LATENCY_MS, parseSrtUrl, runSrtBench } from "./srt.ts";
 import { type HlsBenchReport, hlsReportText, parseHlsUrl, runHlsBench } from "./hls.ts";
 import { parseWhepUrl, runWebrtcBench, type WebrtcBenchReport, webrtcReportText } from "./webrtc.ts";
+import { benchRelay } from "./relay-cli.ts";
+import { RELAY_USAGE } from "./relay.ts";
 
 const USAGE = `spate bench: load generator and latency profiler
 
@@ -18,6 +20,7 @@ Usage:
   spate bench srt --url URL --viewers N --duration S [flags]
   spate bench hls --url URL --viewers N --duration S [flags]
   spate bench webrtc --url URL --viewers N --duration S [flags]
+  spate bench relay [--hops 1,2,3] [--duration S] [flags]
 
 Modes:
   rtmp    one publisher sends a synthetic 1280x720 H.264 + AAC stream to URL, N viewers play it
@@ -33,6 +36,7 @@ Modes:
           client, SRTP decrypt, H.264 depacketizer) play its video (the AAC track cannot go to
           WebRTC) and read the stamps out of the frames; also DTLS handshakes, SRTP
           authentication failures, RTP packets received and lost
+${RELAY_USAGE}
 
 Flags (rtmp):
   --url URL         rtmp://host:port/app/key to publish to and play from (required)
@@ -215,10 +219,12 @@ export async function runBench(argv: string[], io: BenchIo = PROCESS_IO): Promis
         return await benchHls(rest, io);
       case "webrtc":
         return await benchWebrtc(rest, io);
+      case "relay":
+        return await benchRelay(rest, io);
       case undefined:
         throw new UsageError("missing mode");
       default:
-        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp, srt, hls, webrtc)`);
+        throw new UsageError(`unknown mode ${JSON.stringify(mode)} (modes: rtmp, srt, hls, webrtc, relay)`);
     }
   } catch (e) {
     if (e instanceof UsageError) {

@@ -14,6 +14,20 @@ export class LatencyWindow {
     this.last = ms;
   }
 
+  /** Samples added since the start. */
+  get total(): number {
+    return this.count;
+  }
+
+  /**
+   * Appends the samples added since `from` (a previous `total`) to `out`; returns the new total.
+   * Read at least every SAMPLES samples, or the oldest are gone (a bench polls it every second).
+   */
+  drainInto(out: number[], from: number): number {
+    for (let i = Math.max(from, this.count - SAMPLES); i < this.count; i++) out.push(this.samples[i & (SAMPLES - 1)]!);
+    return this.count;
+  }
+
   get size(): number {
     return Math.min(this.count, SAMPLES);
   }

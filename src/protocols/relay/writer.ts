@@ -42,6 +42,10 @@ export class RelayWriter extends RingWriter<RelayEgress> {
     buf.set(f.payload, encodeFrameHeaderTo(buf, this.view, at, f.track, f.keyframe, f.dts, f.pts, f.ingestMs, wallMs(), len));
     this.ring.commit(0, size, this.isJoin(f), f.ingestMs);
     this.lastTimeMs = f.ingestMs;
+    // Sent now, not at the end of the ingest batch: the stream may hold audio-only batches back
+    // (coalesceMs) to share writes with video, which would add that wait at every hop. A node has
+    // few downstream nodes, so a write per frame each costs little; local viewers keep coalescing.
+    this.flush();
   }
 
   override onTracks(): void {
