@@ -11,20 +11,15 @@ import { startCluster, type Cluster, type ClusterNode } from "./helpers/cluster.
 import { assertMonotonicDts, decodeErrors, ffprobe, publishLavfi, readToFile, tempFile, type Publisher } from "./helpers/ffmpeg.ts";
 import { downloadSegments, waitSegments } from "./helpers/hls.ts";
 import { sleep } from "./helpers/process.ts";
+import { waitFor } from "./helpers/webrtc.ts";
 
 const PATH = "live/relay";
 let cluster: Cluster;
 let pub: Publisher;
 
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await get().catch(() => null as T);
-    if (v !== null && ok(v)) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(100);
-  }
-}
+/** `get()` once `ok` holds for it (a failed request counts as not yet). */
+const until = <T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000) =>
+  waitFor(what, async () => { const v = await get().catch(() => null); return v !== null && ok(v) ? v : null; }, timeoutMs);
 
 const stream = (n: ClusterNode, path = PATH) => n.api(`/api/v1/streams/${path}`);
 const relay = async (n: ClusterNode) => (await n.api("/api/v1/server")).relay;

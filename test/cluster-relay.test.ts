@@ -8,7 +8,8 @@ import { MemoryRegistry, MemoryRegistryStore } from "../src/cluster/memory-regis
 import { loadConfig } from "../src/server/config.ts";
 import { startServer, type RunningServer } from "../src/server/server.ts";
 import { assertMonotonicDts, ffprobe, publishLavfi, readToFile, tempFile, type Publisher } from "./helpers/ffmpeg.ts";
-import { killAll, sleep } from "./helpers/process.ts";
+import { killAll } from "./helpers/process.ts";
+import { waitFor } from "./helpers/webrtc.ts";
 
 const SECRET = "relay-test-secret-0123456789";
 const store = new MemoryRegistryStore();
@@ -24,15 +25,9 @@ async function node(id: string, secret = SECRET): Promise<RunningServer> {
 
 const api = async (s: RunningServer, path: string) => (await fetch(`http://127.0.0.1:${s.ports.http}${path}`)).json() as Promise<any>;
 
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(100);
-  }
-}
+/** `get()` once `ok` holds for it (a failed request counts as not yet). */
+const until = <T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000) =>
+  waitFor(what, async () => { const v = await get().catch(() => null); return v !== null && ok(v) ? v : null; }, timeoutMs);
 
 let a: RunningServer;
 let b: RunningServer;

@@ -8,21 +8,15 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { SIX_NODES, startCluster, type Cluster, type ClusterNode } from "./helpers/cluster.ts";
 import { assertMonotonicDts, ffprobe, publishLavfi, readToFile, tempFile, type Publisher } from "./helpers/ffmpeg.ts";
 import { downloadSegments, waitSegments } from "./helpers/hls.ts";
-import { sleep } from "./helpers/process.ts";
+import { waitFor } from "./helpers/webrtc.ts";
 
 const PATH = "live/tree";
 let cluster: Cluster;
 let pub: Publisher;
 
-async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await get().catch(() => null as T);
-    if (v !== null && ok(v)) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(150);
-  }
-}
+/** `get()` once `ok` holds for it (a failed request counts as not yet). */
+const until = <T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000) =>
+  waitFor(what, async () => { const v = await get().catch(() => null); return v !== null && ok(v) ? v : null; }, timeoutMs);
 
 /** Waits until `n` relays the stream with frames flowing; returns its upstream. */
 async function relaying(n: ClusterNode): Promise<string> {

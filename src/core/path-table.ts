@@ -130,7 +130,8 @@ export class PathTable {
     const pull = this.pulls.get(stream);
     if (pull && !pull.linger) {
       pull.linger = setTimeout(() => {
-        if (stream.readerCount > 0) return;
+        pull.linger = null;
+        if (stream.readerCount > 0) return; // a reader came without read() (an HLS segmenter): its leaving lingers again
         this.stopPull(stream, "no readers left");
         if (stream.state !== "live") this.end(stream);
       }, this.opts.sourceLingerMs ?? 5000);
