@@ -4,7 +4,7 @@
  * (what WhipIngest does), and the negotiated section of a video codec as a WHIP answer makes it.
  */
 import type { Publisher, Stream } from "../../core/stream.ts";
-import type { MediaIngestOwner } from "./ingest-track.ts";
+import type { MediaIngest, MediaIngestOwner } from "./ingest-track.ts";
 import type { NegotiatedMedia } from "./sdp/answer.ts";
 import type { RtpForwarder, RtpWriter } from "./writer.ts";
 
@@ -22,9 +22,13 @@ export class FakeWhipPublisher implements MediaIngestOwner, Publisher, RtpForwar
   now = () => this.clockMs;
   sendNack(): void {}
   close(): void {}
+  /** Sections whose forwarders are stopped and primed as WhipIngest does. */
+  readonly sections: MediaIngest[] = [];
   setRtpWriter(w: RtpWriter | null, from?: RtpWriter): void {
     if (!this.forwards || (w === null && from !== this.rtpWriter)) return;
     this.rtpWriter = w;
+    for (const m of this.sections) m.forward.stop();
+    if (w && w.framesEncoded === 0 && w.packetsForwarded === 0) for (const m of this.sections) m.primeWriter(w);
   }
 }
 

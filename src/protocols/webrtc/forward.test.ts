@@ -12,6 +12,7 @@ import { FakeWhipPublisher as Owner, videoSection } from "./forward-harness.ts";
 import { MediaIngest } from "./ingest-track.ts";
 import { flvH264, ivf, type Fixture } from "./rtp/fixtures.ts";
 import { H264Packetizer } from "./rtp/h264-packetizer.ts";
+import { pictureId } from "./rtp/picture-id.ts";
 import { PayloadBatch } from "./rtp/payload-batch.ts";
 import { Vp8Packetizer } from "./rtp/vp8.ts";
 import { depacketizerFor, RecordingSink } from "./rtp/harness.ts";
@@ -30,8 +31,11 @@ interface PubPacket {
 }
 
 /** The fixture as a browser would send it: `maxPayload`-byte payloads behind a 12-byte header and a one-byte extension block. */
-function publisherPackets(fx: Fixture, maxPayload: number, seq0: number, ts0: number): PubPacket[] {
-  const p = fx.codec === "h264" ? new H264Packetizer({ maxPayload, sequenceNumber: seq0, timestampOffset: ts0 }) : new Vp8Packetizer({ maxPayload, sequenceNumber: seq0, timestampOffset: ts0 });
+function publisherPackets(fx: Fixture, maxPayload: number, seq0: number, ts0: number, pictureId0 = 0x7ff0): PubPacket[] {
+  const p =
+    fx.codec === "h264"
+      ? new H264Packetizer({ maxPayload, sequenceNumber: seq0, timestampOffset: ts0 })
+      : new Vp8Packetizer({ maxPayload, sequenceNumber: seq0, timestampOffset: ts0, pictureId: pictureId0 });
   if (p instanceof H264Packetizer) p.setConfig(fx.config);
   const batch = new PayloadBatch();
   const out: PubPacket[] = [];
@@ -96,6 +100,7 @@ function setup(fx: Fixture, maxPayload = 500) {
   owner.stream = stream;
   stream.beginEpoch(owner);
   const m = new MediaIngest(videoSection(fx.codec as "h264" | "vp8", 102, PUBLISHER_SSRC), owner);
+  owner.sections.push(m);
   const pkts = publisherPackets(fx, maxPayload, 0xfff0, 0x7fff_ff00);
   let next = 0;
   /** Feeds packets up to (not including) index `end` through the reorder buffer, skipping `drop`. */
@@ -112,6 +117,18 @@ function setup(fx: Fixture, maxPayload = 500) {
     stream.flush();
   };
   return { owner, stream, m, pkts, feed, frameStart: (frame: number) => pkts.findIndex((p) => p.frame === frame) };
+}
+
+/** One PictureID per frame (on its first packet), each the one before plus one (15 bits). */
+function expectPictureIdsRunOn(got: RtpPacket[]): void {
+  let last = -1;
+  for (let i = 0; i < got.length; i++) {
+    if (i > 0 && got[i]!.timestamp === got[i - 1]!.timestamp) continue;
+    const id = pictureId("vp8", got[i]!.payload);
+    expect(id).toBeGreaterThanOrEqual(0);
+    if (last >= 0) expect(id).toBe((last + 1) & 0x7fff);
+    last = id;
+  }
 }
 
 /** Depacketizes what a viewer got: the frames must be the fixture's from `firstFrame` on. */
@@ -163,6 +180,8 @@ describe("straight WHIP -> WHEP forwarding", () => {
       // The timestamps step as the frames' dts do across the switch.
       const lastCatchUp = got[got.length - fwd.length - 1]!;
       expect((fwd[0]!.timestamp - lastCatchUp.timestamp) >>> 0).toBe(fx.frames[3]!.pts - fx.frames[2]!.pts);
+      // VP8: the packetized catch-up carried the publisher's own PictureIDs (primed), so they run on unshifted.
+      if (codec === "vp8") expectPictureIdsRunOn(got);
       // And everything depacketizes into the fixture's frames.
       const { sink, stats } = depacketize(codec, got);
       expect(stats).toMatchObject({ lost: 0, framesDropped: 0, malformed: 0 });
@@ -193,6 +212,7 @@ describe("straight WHIP -> WHEP forwarding", () => {
     expect(late.got[0]!.flags & FLAG_JOIN).toBe(FLAG_JOIN);
     const p = late.decoded();
     expect(p[0]!.payload).toEqual(pkts[frameStart(keys[0]!)]!.payload);
+    expectPictureIdsRunOn(p);
     const { sink, stats } = depacketize("vp8", p);
     expect(stats.framesDropped).toBe(0);
     expect(sink.frames[0]!.keyframe).toBe(true);
@@ -281,6 +301,7 @@ describe("straight WHIP -> WHEP forwarding", () => {
     first.stream.beginEpoch(owner);
     expect(owner.rtpWriter).toBe(w);
     const m = new MediaIngest(videoSection("h264", 102, PUBLISHER_SSRC), owner);
+    owner.sections.push(m);
     const pkts = publisherPackets(fx, 700, 0x1234, 0x10); // another SSRC's numbering and clock
     for (const p of pkts) {
       owner.clockMs += 1;
@@ -296,5 +317,45 @@ describe("straight WHIP -> WHEP forwarding", () => {
       expect(((got[i]!.timestamp - got[i - 1]!.timestamp) | 0) >= 0).toBe(true);
     }
     expect(got[got.length - 1]!.payload).toEqual(pkts[pkts.length - 1]!.payload);
+  });
+
+  test("VP8 from a returning publisher: its PictureIDs are shifted to run on, nothing else in its payloads changes", () => {
+    const fx = ivf("vp8", "vp8.ivf");
+    const first = setup(fx);
+    const w = first.stream.writer("rtp", (s) => new RtpWriter(s, { random32 }));
+    const v = new Viewer(w);
+    w.add(v);
+    first.feed(first.frameStart(8));
+    first.owner.setRtpWriter(null, w);
+    first.stream.setState("waiting");
+    const owner = new Owner();
+    owner.stream = first.stream;
+    first.stream.beginEpoch(owner);
+    const m = new MediaIngest(videoSection("vp8", 96, PUBLISHER_SSRC + 1), owner);
+    owner.sections.push(m);
+    const pkts = publisherPackets(fx, 300, 0x4000, 0x20, 0x1234); // its own PictureIDs
+    for (const p of pkts) {
+      owner.clockMs += 1;
+      m.reorder.push(p.bytes, p.bytes.length, p.seq, owner.clockMs);
+    }
+    first.stream.flush();
+    w.flushForwarded();
+    v.pump();
+    const got = v.decoded();
+    expectPictureIdsRunOn(got);
+    const fwd = got.slice(got.length - m.forward.packets);
+    const sent = pkts.slice(pkts.length - m.forward.packets);
+    let shifted = 0;
+    for (let i = 0; i < sent.length; i++) {
+      const a = fwd[i]!.payload;
+      const b = sent[i]!.payload;
+      expect(a.length).toBe(b.length);
+      // X and I set, 15-bit PictureID at bytes 2..3: those may differ, nothing else.
+      for (let j = 0; j < a.length; j++) if (j !== 2 && j !== 3) expect(a[j]).toBe(b[j]!);
+      if (pictureId("vp8", a) !== pictureId("vp8", b)) shifted++;
+    }
+    expect(shifted).toBe(sent.length);
+    const { stats } = depacketize("vp8", got);
+    expect(stats).toMatchObject({ lost: 0, framesDropped: 0, malformed: 0 });
   });
 });

@@ -12,9 +12,16 @@
  * a frame (that fixes the offset) and the writer exists; the packetized frames before it (the
  * writer's catch-up from the newest keyframe) and the forwarded ones after it continue one another's
  * numbering. It stops when the writer goes or the publisher does; the packetizer then continues.
+ *
+ * VP8 and VP9 PictureIDs must run on too (rtp/picture-id.ts: a receiver freezes on a jump). A new
+ * writer's packetizer is primed so that its catch-up frames carry the publisher's own PictureIDs:
+ * the forwarded ones then need no shift and stay byte for byte the publisher's. When that cannot
+ * hold (a frame the depacketizer dropped, a writer that was already sending), the bridge shifts the
+ * forwarded PictureIDs, in the publisher's decrypted packet after the depacketizer read it.
  */
 import type { Codec } from "../../core/track.ts";
 import { isKeyframeStart } from "./keyframe-start.ts";
+import { pictureId, PictureIdBridge, type PictureIdSource } from "./rtp/picture-id.ts";
 import type { ForwardedPacket, RtpTrackOut, RtpWriter } from "./writer.ts";
 import type { RtpPacket } from "./wire/rtp.ts";
 
@@ -36,6 +43,14 @@ export class TrackForward {
   private lastTs: number;
   private lastMarker: boolean;
   private readonly pkt: ForwardedPacket;
+  /** VP8/VP9: PictureIDs across packetized and forwarded frames; null for other codecs. */
+  private readonly bridge: PictureIdBridge | null;
+  /** PictureIDs of the two newest frame starts (their RTP timestamps), and of the newest committed frame. */
+  private startTs: number;
+  private startId: number;
+  private prevStartTs: number;
+  private prevStartId: number;
+  private committedId: number;
 
   constructor(readonly codec: Codec) {
     this.active = false;
@@ -51,6 +66,12 @@ export class TrackForward {
     this.lastTs = -1;
     this.lastMarker = true;
     this.pkt = { payload: p0, marker: false, sequenceNumber: 0, timestamp: 0, frameStart: false, keyStart: false };
+    this.bridge = codec === "vp8" || codec === "vp9" ? new PictureIdBridge(codec) : null;
+    this.startTs = -1;
+    this.startId = -1;
+    this.prevStartTs = -1;
+    this.prevStartId = -1;
+    this.committedId = -1;
   }
 
   /**
@@ -64,8 +85,17 @@ export class TrackForward {
     const frameStart = this.lastMarker || p.timestamp !== this.lastTs;
     this.lastTs = p.timestamp;
     this.lastMarker = p.marker;
-    if (w === null) return (this.active = false);
-    if (this.active && w.outs[track] !== this.out) this.active = false; // another writer, or the track's codec changed
+    if (frameStart && this.bridge) {
+      this.prevStartTs = this.startTs;
+      this.prevStartId = this.startId;
+      this.startTs = p.timestamp;
+      this.startId = pictureId(this.bridge.codec, p.payload);
+    }
+    if (w === null) {
+      if (this.active) this.stop();
+      return false;
+    }
+    if (this.active && w.outs[track] !== this.out) this.stop(); // another writer, or the track's codec changed
     if (!this.active) {
       if (!frameStart || track < 0 || frameDelta !== frameDelta) return false;
       const out = w.outs[track] ?? null;
@@ -96,22 +126,48 @@ export class TrackForward {
       this.starting = false;
       this.seqDelta = (out.packetizer.sequenceNumber - this.seq) & 0xffff;
       this.tsDelta = (frameDelta + out.packetizer.timestampOffset) >>> 0;
+      const ids = idSource(out);
+      if (this.bridge && ids) this.bridge.begin(ids, k.payload);
     }
     k.sequenceNumber = (this.seq + this.seqDelta) & 0xffff;
     k.timestamp = (this.ts + this.tsDelta) >>> 0;
+    this.bridge?.patch(k.payload); // a shift by 0 writes the same bytes; it records the newest PictureID
     if (out && w.forwardPacket(out, k)) this.packets++;
     else this.refused++;
     k.payload = p0;
   }
 
-  /** The track out of the writer when the frame at RTP time `ts` was forwarded (not to be packetized), else null. */
-  frameOut(ts: number): RtpTrackOut | null {
-    if (!this.active || ((ts - this.fromTs) | 0) < 0) return null;
-    this.fromTs = ts;
-    return this.out;
+  /**
+   * A frame of stream track `track` at RTP time `ts` is being committed: the track out of the writer
+   * when its packets were forwarded (the writer must not packetize it), else null. A VP8/VP9 frame
+   * the writer packetizes as the first of its track gets the publisher's PictureID, as primed ones do.
+   */
+  frameCommitted(ts: number, w: RtpWriter | null, track: number): RtpTrackOut | null {
+    if (this.bridge) this.committedId = ts === this.startTs ? this.startId : ts === this.prevStartTs ? this.prevStartId : -1;
+    if (this.active && ((ts - this.fromTs) | 0) >= 0) {
+      this.fromTs = ts;
+      return this.out;
+    }
+    if (this.bridge && w !== null && this.committedId >= 0) {
+      const o = w.outs[track] ?? null;
+      const ids = idSource(o);
+      if (ids && o!.packets === 0) ids.pictureId = this.committedId;
+    }
+    return null;
+  }
+
+  /**
+   * A new writer is about to packetize its catch-up: `frames` of this track, the newest committed
+   * last. Its PictureIDs are set to end where the publisher's are, so forwarding continues unshifted.
+   */
+  prime(out: RtpTrackOut, frames: number): void {
+    const ids = idSource(out);
+    if (this.bridge && ids && this.committedId >= 0) ids.pictureId = (this.committedId + 1 - frames) & 0x7fff;
   }
 
   stop(): void {
+    const ids = idSource(this.out);
+    if (this.bridge && ids) this.bridge.end(ids);
     this.active = false;
     this.starting = false;
     this.out = null;
@@ -119,3 +175,9 @@ export class TrackForward {
 }
 
 const p0 = new Uint8Array(0);
+
+/** The VP8/VP9 packetizer of a track out, as the PictureID bridge sees it. */
+function idSource(out: RtpTrackOut | null): PictureIdSource | null {
+  const p = out?.packetizer as Partial<PictureIdSource> | null | undefined;
+  return p && typeof p.pictureId === "number" ? (p as PictureIdSource) : null;
+}

@@ -107,6 +107,17 @@ export class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     if (forwarded) this.forward.write(w!, this.frameDelta);
   }
 
+  /** A new RTP writer is about to packetize the stream's newest GOP (its catch-up): TrackForward.prime. */
+  primeWriter(w: RtpWriter): void {
+    const out = this.track ? w.outs[this.track.id] : null;
+    if (!out) return;
+    const r = this.owner.stream.ring;
+    const from = r.joinSeq();
+    let frames = 0;
+    if (from >= 0) for (let s = from; s < r.head; s++) if (r.frame(s).track === out.track) frames++;
+    this.forward.prime(out, frames);
+  }
+
   onParameterSets(sps: Uint8Array, pps: Uint8Array): void {
     const config = buildAvcConfig([sps], [pps]);
     this.ensureTrack().stream.setConfig(this.track!, config, describeAvcConfig(config));
@@ -138,7 +149,7 @@ export class MediaIngest implements H264Sink, Av1Sink, PacketDelivery {
     this.lastExt = ext;
     if (this.base !== this.base) this.base = Math.round(((this.owner.now() - this.owner.startMs) / 1000) * this.media.clockRate) - ext;
     const t = ext + this.base;
-    const out = this.forward.frameOut(timestamp);
+    const out = this.forward.frameCommitted(timestamp, this.owner.rtpWriter, this.track!.id);
     if (out) out.frameForwarded = true;
     try {
       this.frameDelta = this.owner.stream.push(payload, this.track!.id, t, t, keyframe).pts - ext;

@@ -149,6 +149,8 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, 
     if (w === this.rtpWriter) return;
     this.rtpWriter = this.detached ? null : w;
     for (const m of this.medias) m.forward.stop();
+    // A writer that has sent nothing yet is about to packetize its catch-up.
+    if (w && !this.detached && w.framesEncoded === 0 && w.packetsForwarded === 0) for (const m of this.medias) m.primeWriter(w);
   }
 
   /** Publisher: end the session (API DELETE, takeover). */

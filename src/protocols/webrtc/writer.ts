@@ -183,8 +183,8 @@ export class RtpWriter extends RingWriter<RingReader> {
     this.random32 = opts.random32 ?? cryptoRandom32;
     this.batch = new PayloadBatch({ headroom: HEADROOM, tailroom: 0 });
     for (const t of stream.tracks) if (t) this.trackOut(t.id);
+    attachForwarder(stream, this); // before the catch-up: a forwarder primes the packetizers for it
     this.catchUp();
-    attachForwarder(stream, this);
   }
 
   /** Frames packetizers refused (malformed or too big), all tracks. */
