@@ -112,6 +112,7 @@ describe("relay between processes", () => {
     await b.kill();
     onB.close();
     const after = await until("C pulling from A", () => stream(c), (s) => s.publisher?.stats?.upstream === "A" && s.publisher.stats.lastReattachMs >= 0, 10_000);
+    console.log(`C re-attached to A ${after.publisher.stats.lastReattachMs} ms after B's connection broke`);
     expect(after.publisher.stats.lastReattachMs).toBeLessThan(3000);
     expect(after.publisher.stats.hops).toBe(1);
     await reading;

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MemoryRegistry, MemoryRegistryStore } from "../src/cluster/memory-registry.ts";
+import { AUTH_TIMEOUT_MS } from "../src/protocols/relay/listener.ts";
+import { MsgType } from "../src/protocols/relay/wire/message.ts";
 import { loadConfig } from "../src/server/config.ts";
 import { startServer, type RunningServer } from "../src/server/server.ts";
 import { assertMonotonicDts, ffprobe, publishLavfi, readToFile, tempFile, type Publisher } from "./helpers/ffmpeg.ts";
@@ -73,6 +75,31 @@ describe("relay between two nodes", () => {
     expect(stream.origin).toBe("A");
     expect(stream.nodes.map((n: any) => [n.nodeId, n.upstream, n.hops])).toEqual([["A", null, 0], ["B", "A", 1]]);
   }, 60_000);
+
+  test("garbage is refused at once; a connection that never authenticates is closed", async () => {
+    const open = (onMessage: (ws: WebSocket, data: Uint8Array) => void) =>
+      new Promise<{ code: number; messages: Uint8Array[]; ms: number }>((resolve) => {
+        const started = performance.now();
+        const messages: Uint8Array[] = [];
+        const ws = new WebSocket(`ws://127.0.0.1:${a.ports.http}/_spate/relay/live/relay`);
+        ws.binaryType = "arraybuffer";
+        ws.onmessage = (e) => {
+          messages.push(new Uint8Array(e.data as ArrayBuffer));
+          onMessage(ws, messages.at(-1)!);
+        };
+        ws.onclose = (e) => resolve({ code: e.code, messages, ms: performance.now() - started });
+      });
+    const [garbage, silent] = await Promise.all([
+      open((ws, m) => m[0] === MsgType.Hello && ws.send(Uint8Array.from([0x42, 0, 0, 0, 0]))),
+      open(() => {}),
+    ]);
+    expect(garbage.code).toBe(1002);
+    expect(garbage.messages.map((m) => m[0])).toEqual([MsgType.Hello, MsgType.Refuse]);
+    expect(silent.code).toBe(1008);
+    expect(silent.messages[0]![0]).toBe(MsgType.Hello);
+    expect(silent.ms).toBeGreaterThanOrEqual(AUTH_TIMEOUT_MS - 100);
+    expect(silent.ms).toBeLessThan(AUTH_TIMEOUT_MS + 5000);
+  }, 20_000);
 
   test("a node with the wrong secret is refused and never relays the stream", async () => {
     const rogue = await node("R", "not-the-cluster-secret-42");

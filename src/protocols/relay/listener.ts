@@ -19,6 +19,8 @@ const MAX_QUEUED_BYTES = 1024 * 1024;
 export const KEEPALIVE_MS = 1000;
 /** An upstream silent this long (no frame, no keepalive) is taken for dead. */
 export const UPSTREAM_SILENCE_MS = 2500;
+/** A connection that has not authenticated this long after it opened is closed. */
+export const AUTH_TIMEOUT_MS = 5000;
 /** Bytes a downstream may send in one message: AUTH and keepalives only. */
 const MAX_INBOUND_MESSAGE = 4096;
 
@@ -37,6 +39,7 @@ export interface RelayConn {
   reader: MessageReader;
   egress: RelayEgress | null;
   remote: string;
+  openedMs: number;
 }
 
 /** The upstream side: every downstream node pulling a stream from this one. */
@@ -54,7 +57,11 @@ export class RelayServer {
   ) {
     this.keepalive = setInterval(() => {
       const k = encodeKeepalive(wallMs());
-      for (const ws of this.connections) ws.send(k);
+      const now = performance.now();
+      for (const ws of this.connections) {
+        if (ws.data.egress || now - ws.data.openedMs < AUTH_TIMEOUT_MS) ws.send(k);
+        else ws.close(1008, "no authentication");
+      }
     }, KEEPALIVE_MS);
     this.keepalive.unref();
   }
@@ -76,6 +83,7 @@ export class RelayServer {
       reader: new MessageReader(),
       egress: null,
       remote: server.requestIP(req)?.address ?? "",
+      openedMs: performance.now(),
     };
     if (server.upgrade(req, { data: conn })) return undefined;
     return new Response("expected a WebSocket upgrade\n", { status: 426 });
