@@ -10,7 +10,7 @@ import { MsgType } from "../src/protocols/relay/wire/message.ts";
 import { loadConfig } from "../src/server/config.ts";
 import { startServer, type RunningServer } from "../src/server/server.ts";
 import { assertMonotonicDts, ffprobe, publishLavfi, readToFile, tempFile, type Publisher } from "./helpers/ffmpeg.ts";
-import { killAll } from "./helpers/process.ts";
+import { killAll, sleep } from "./helpers/process.ts";
 import { waitFor } from "./helpers/webrtc.ts";
 
 const SECRET = "relay-test-secret-0123456789";
@@ -19,7 +19,7 @@ const servers: RunningServer[] = [];
 let pub: Publisher | null = null;
 
 async function node(id: string, secret = SECRET): Promise<RunningServer> {
-  const argv = ["--node-id", id, "--http-port", "0", "--rtmp-port", "0", "--srt-port", "0", "--webrtc-port", "0", "--cluster-secret", secret, "--cluster-lease-ms", "1500", "--streams-grace-ms", "3000", "--log-level", "warn"];
+  const argv = ["--node-id", id, "--http-port", "0", "--rtmp-port", "0", "--srt-port", "0", "--webrtc-port", "0", "--cluster-secret", secret, "--cluster-lease-ms", "1500", "--streams-grace-ms", "3000", "--cluster-relay-linger-ms", "1000", "--log-level", "warn"];
   const s = await startServer(loadConfig({ argv }), { registry: (identity) => new MemoryRegistry(identity, store, { leaseMs: 1500 }) });
   servers.push(s);
   return s;
@@ -111,4 +111,21 @@ describe("relay between two nodes", () => {
     expect(onR.tracks).toEqual([]);
     await reading;
   }, 30_000);
+
+  test("the pull stops a linger after B's last reader; the publisher's end reaches B's readers", async () => {
+    await until("B's pull gone after the linger", () => api(b, "/api/v1/server"), (s) => s.relay.pulls === 0, 10_000);
+    const tree = await api(a, "/api/v1/cluster");
+    expect(tree.streams.find((s: any) => s.path === "live/relay").nodes.map((n: any) => n.nodeId)).toEqual(["A"]);
+    expect((await api(a, "/api/v1/server")).relay.downstreams).toEqual([]);
+
+    const reading = readToFile(`rtmp://127.0.0.1:${b.ports.rtmp}/live/relay`, tempFile("relay-b-end.flv"), { seconds: 60, timeoutMs: 30_000 });
+    await until("B relaying again", () => api(a, "/api/v1/server"), (s) => s.relay.downstreams.length === 1 && s.relay.downstreams[0].node === "B");
+    await sleep(1000);
+    await pub!.stop(); // SIGTERM: ffmpeg ends the RTMP publish
+    await until("B waiting for the publisher", () => api(b, "/api/v1/streams/live/relay"), (s) => s.state === "waiting", 5000);
+    const exit = await reading; // end-of-stream after A's grace period (3 s) reaches B's RTMP reader
+    expect(exit.code).toBe(0);
+    const probe = await ffprobe(tempFile("relay-b-end.flv"));
+    expect(probe.video!.packets.length).toBeGreaterThan(20);
+  }, 40_000);
 });

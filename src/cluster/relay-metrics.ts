@@ -11,6 +11,8 @@ export function relayJson(source: RelaySource, server: RelayServer) {
     downstreamConnections: [...server.connections].filter((ws) => ws.data.egress).length,
     downstreamAccepted: server.accepted,
     downstreamRefused: server.refused,
+    /** Who pulls what from this node. */
+    downstreams: [...server.connections].filter((ws) => ws.data.egress).map((ws) => ({ path: ws.data.path, node: ws.data.egress!.downstream })),
   };
 }
 

@@ -128,13 +128,6 @@ export class RelayServer {
     },
   };
 
-  /** Downstream connections per path (API). */
-  downstreams(path: string): string[] {
-    const out: string[] = [];
-    for (const ws of this.connections) if (ws.data.path === path && ws.data.egress) out.push(ws.data.egress.downstream);
-    return out;
-  }
-
   stop(): void {
     clearInterval(this.keepalive);
     for (const ws of this.connections) ws.close(1001, "server shutting down");
