@@ -4,9 +4,10 @@
  * with Opus, watched by a wrtc viewer that joins the running stream over WHEP. Over 10 s, sampled
  * every second: frames decoded and audio samples keep rising, the viewer decodes most of what was
  * sent in that window, no frame gap longer than 700 ms from its first frame on (a join that breaks
- * the decoder's reference chain freezes until the next key frame), and nothing is lost on loopback. The stream API names the codecs; the AV1 stream also decodes as
- * LL-HLS (fMP4, av1C) in ffmpeg's dav1d. Across implementations: AV1 + Opus both ways (Chromium
- * publishes to a wrtc viewer, wrtc publishes to a Chromium viewer) and wrtc VP8 + Opus to Chromium.
+ * the decoder's reference chain freezes until the next key frame), and nothing is lost on loopback.
+ * The stream API names the codecs; the AV1 stream also decodes as LL-HLS (fMP4, av1C) in ffmpeg's
+ * dav1d. Across implementations: AV1 + Opus both ways (Chromium publishes to a wrtc viewer, wrtc
+ * publishes to a Chromium viewer) and wrtc VP8 + Opus to Chromium.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { launchChromium, type Browser } from "./helpers/browser.ts";
@@ -15,7 +16,7 @@ import { downloadSegments, waitSegments } from "./helpers/hls.ts";
 import { describeExit, spawnBounded } from "./helpers/process.ts";
 import { startSpate, type Spate } from "./helpers/server.ts";
 import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
-import { WrtcPublisher, WrtcViewer, type InboundStats, type WrtcVideoCodec } from "./helpers/wrtc-peer.ts";
+import { WrtcPublisher, WrtcViewer, type WrtcVideoCodec } from "./helpers/wrtc-peer.ts";
 
 let spate: Spate;
 
@@ -27,12 +28,43 @@ afterAll(async () => {
   await spate?.stop();
 });
 
-interface Sample {
-  video: InboundStats;
-  audio: InboundStats;
-  sinkFrames: number;
-  sinkSamples: number;
-  sent: number;
+/** A viewer's inbound video and audio as getStats gives them, in wrtc or in Chromium. */
+interface ViewerMedia {
+  video: { framesDecoded?: number; packetsLost: number } | null;
+  audio: { totalSamplesReceived?: number; packetsLost: number } | null;
+}
+
+/** `n + 1` samples a second apart, the first at once. */
+async function everySecond<T>(n: number, read: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [await read()];
+  for (let i = 0; i < n; i++) {
+    await Bun.sleep(1000);
+    out.push(await read());
+  }
+  return out;
+}
+
+/** Video decoded and audio samples received. */
+const decoding = (m: ViewerMedia): boolean => (m.video?.framesDecoded ?? 0) > 0 && (m.audio?.totalSamplesReceived ?? 0) > 0;
+
+/** Every sample has more frames decoded and more audio samples than the one before. */
+function expectRising(label: string, samples: ViewerMedia[]): void {
+  for (let i = 1; i < samples.length; i++) {
+    const [a, b] = [samples[i - 1]!, samples[i]!];
+    const video = (b.video?.framesDecoded ?? 0) > (a.video?.framesDecoded ?? 0);
+    const audio = (b.audio?.totalSamplesReceived ?? 0) > (a.audio?.totalSamplesReceived ?? 0);
+    expect({ label, i, video, audio }).toEqual({ label, i, video: true, audio: true });
+  }
+}
+
+/** From the first sample to the last: frames decoded, audio samples, and packets lost (video, audio) by the end. */
+function windowFigures(samples: ViewerMedia[]): { framesDecoded: number; audioSamples: number; lost: number[] } {
+  const [first, last] = [samples[0]!, samples[samples.length - 1]!];
+  return {
+    framesDecoded: (last.video?.framesDecoded ?? 0) - (first.video?.framesDecoded ?? 0),
+    audioSamples: (last.audio?.totalSamplesReceived ?? 0) - (first.audio?.totalSamplesReceived ?? 0),
+    lost: [last.video?.packetsLost ?? -1, last.audio?.packetsLost ?? -1],
+  };
 }
 
 const frames = (s: any, kind: string): number => s?.tracks?.find((t: any) => t.kind === kind)?.frames ?? 0;
@@ -72,53 +104,37 @@ async function publishAndWatch(codec: WrtcVideoCodec, alsoHls: boolean): Promise
     const view = await WrtcViewer.start(spate.httpUrl(`/${path}/whep`));
     try {
       await waitFor("video and audio decoded at the viewer", async () => {
-        const s = await view.stats();
-        return (s.video?.framesDecoded ?? 0) > 0 && (s.audio?.totalSamplesReceived ?? 0) > 0 && view.framesReceived > 0 && view.audioSamples > 0;
+        return decoding(await view.stats()) && view.framesReceived > 0 && view.audioSamples > 0;
       }, 10_000);
-      const samples: Sample[] = [];
-      for (let i = 0; i <= 10; i++) {
-        const s = await view.stats();
-        samples.push({ video: s.video!, audio: s.audio!, sinkFrames: view.framesReceived, sinkSamples: view.audioSamples, sent: pub.framesSent });
-        if (i < 10) await Bun.sleep(1000);
-      }
-      const first = samples[0]!;
-      const last = samples[samples.length - 1]!;
-      for (let i = 1; i < samples.length; i++) {
-        const [a, b] = [samples[i - 1]!, samples[i]!];
-        expect({ i, framesDecoded: b.video.framesDecoded! > a.video.framesDecoded!, sinkFrames: b.sinkFrames > a.sinkFrames }).toEqual({ i, framesDecoded: true, sinkFrames: true });
-        expect({ i, totalSamples: b.audio.totalSamplesReceived! > a.audio.totalSamplesReceived!, sinkSamples: b.sinkSamples > a.sinkSamples }).toEqual({ i, totalSamples: true, sinkSamples: true });
-      }
-      const decoded = last.video.framesDecoded! - first.video.framesDecoded!;
+      const samples = await everySecond(10, async () => ({ stats: await view.stats(), sinkFrames: view.framesReceived, sinkSamples: view.audioSamples, sent: pub.framesSent }));
+      expectRising("wrtc viewer, getStats", samples.map((x) => x.stats));
+      expectRising("wrtc viewer, sinks", samples.map((x) => ({ video: { framesDecoded: x.sinkFrames, packetsLost: 0 }, audio: { totalSamplesReceived: x.sinkSamples, packetsLost: 0 } })));
+      const [first, last] = [samples[0]!, samples[samples.length - 1]!];
       const sent = last.sent - first.sent;
-      const audioSamples = last.audio.totalSamplesReceived! - first.audio.totalSamplesReceived!;
       const figures = {
         codec,
         framesSent: sent,
-        framesDecoded: decoded,
+        ...windowFigures(samples.map((x) => x.stats)),
         sinkFrames: last.sinkFrames - first.sinkFrames,
-        audioSamples,
         sinkAudioSamples: last.sinkSamples - first.sinkSamples,
-        videoPacketsLost: last.video.packetsLost,
-        audioPacketsLost: last.audio.packetsLost,
-        videoPackets: last.video.packetsReceived,
-        keyFramesDecoded: last.video.keyFramesDecoded,
-        decoder: last.video.decoder,
+        videoPackets: last.stats.video!.packetsReceived,
+        keyFramesDecoded: last.stats.video!.keyFramesDecoded,
+        decoder: last.stats.video!.decoder,
         firstFrameMs: Math.round(view.firstFrameAtMs - view.postedAtMs),
         longestGapMs: Math.round(view.longestGapMs),
       };
       const after = await streamInfo(path);
       const ingestLost = after.publisher.stats.tracks.map((t: any) => `${t.codec} ${t.lost}`).join(", ");
       console.log(`wrtc WHIP -> spate -> wrtc WHEP over 10 s: ${JSON.stringify(figures)} (ingest lost: ${ingestLost}; viewer skips ${after.viewerSkips})`);
-      expect(last.video.mimeType).toBe(codec === "av1" ? "video/AV1" : `video/${codec.toUpperCase()}`);
-      expect(last.audio.mimeType).toBe("audio/opus");
+      expect(last.stats.video!.mimeType).toBe(codec === "av1" ? "video/AV1" : `video/${codec.toUpperCase()}`);
+      expect(last.stats.audio!.mimeType).toBe("audio/opus");
       expect(last.sinkFrames > 0 && view.width === 640 && view.height === 360).toBe(true);
       // Most of what was sent in the window is decoded (generous: 2 shared cores run both peers).
       expect(sent).toBeGreaterThan(150);
-      expect(decoded).toBeGreaterThanOrEqual(Math.floor(sent * 0.6));
+      expect(figures.framesDecoded).toBeGreaterThanOrEqual(Math.floor(sent * 0.6));
       // ~480,000 samples in 10 s at 48 kHz; at least half of them.
-      expect(audioSamples).toBeGreaterThan(240_000);
-      expect(last.video.packetsLost).toBe(0);
-      expect(last.audio.packetsLost).toBe(0);
+      expect(figures.audioSamples).toBeGreaterThan(240_000);
+      expect(figures.lost).toEqual([0, 0]);
       expect(figures.longestGapMs).toBeLessThan(700);
       for (const t of after.publisher.stats.tracks) expect({ codec: t.codec, lost: t.lost, repeatedTimestamps: t.repeatedTimestamps }).toEqual({ codec: t.codec, lost: 0, repeatedTimestamps: 0 });
       expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 1 });
@@ -149,13 +165,7 @@ describe("@roamhq/wrtc publishes over WHIP and plays over WHEP", () => {
   test("AV1 + Opus: 10 s decoded, audio rising, nothing lost; LL-HLS of it decodes", () => publishAndWatch("av1", true), 60_000);
 });
 
-interface ChromiumInbound {
-  packetsLost: number;
-  framesDecoded?: number;
-  totalSamplesReceived?: number;
-  frameWidth?: number;
-}
-type ChromiumStats = { video: ChromiumInbound | null; audio: ChromiumInbound | null };
+type ChromiumStats = ViewerMedia & { video: { frameWidth?: number } | null };
 
 describe("across implementations (Chromium)", () => {
   let browser: Browser;
@@ -192,36 +202,17 @@ describe("across implementations (Chromium)", () => {
       const read = async () => ({ wrtc: await view!.stats(), chromium: (await chromeView.evaluate("viewerStats()")) as ChromiumStats });
       await waitFor("both viewers decoding", async () => {
         const r = await read();
-        return (r.wrtc.video?.framesDecoded ?? 0) > 0 && (r.chromium.video?.framesDecoded ?? 0) > 0 && (r.wrtc.audio?.totalSamplesReceived ?? 0) > 0 && (r.chromium.audio?.totalSamplesReceived ?? 0) > 0;
+        return decoding(r.wrtc) && decoding(r.chromium);
       }, 10_000);
       await chromeView.evaluate("startFreezeWatch()");
-      const samples = [await read()];
-      for (let i = 0; i < 5; i++) {
-        await Bun.sleep(1000);
-        samples.push(await read());
-      }
+      const samples = await everySecond(5, read);
       const freeze = (await chromeView.evaluate("freezeReport()")) as { longestMs: number };
-      for (let i = 1; i < samples.length; i++) {
-        const [a, b] = [samples[i - 1]!, samples[i]!];
-        expect({ i, wrtc: b.wrtc.video!.framesDecoded! > a.wrtc.video!.framesDecoded!, chromium: b.chromium.video!.framesDecoded! > a.chromium.video!.framesDecoded! }).toEqual({ i, wrtc: true, chromium: true });
-        expect({ i, wrtc: b.wrtc.audio!.totalSamplesReceived! > a.wrtc.audio!.totalSamplesReceived!, chromium: b.chromium.audio!.totalSamplesReceived! > a.chromium.audio!.totalSamplesReceived! }).toEqual({ i, wrtc: true, chromium: true });
-      }
-      const [first, last] = [samples[0]!, samples[samples.length - 1]!];
+      expectRising("Chromium -> wrtc", samples.map((x) => x.wrtc));
+      expectRising("wrtc -> Chromium", samples.map((x) => x.chromium));
+      const last = samples[samples.length - 1]!;
       const figures = {
-        chromiumToWrtc: {
-          framesDecoded: last.wrtc.video!.framesDecoded! - first.wrtc.video!.framesDecoded!,
-          audioSamples: last.wrtc.audio!.totalSamplesReceived! - first.wrtc.audio!.totalSamplesReceived!,
-          lost: [last.wrtc.video!.packetsLost, last.wrtc.audio!.packetsLost],
-          longestGapMs: Math.round(view.longestGapMs),
-          decoder: last.wrtc.video!.decoder,
-        },
-        wrtcToChromium: {
-          framesDecoded: last.chromium.video!.framesDecoded! - first.chromium.video!.framesDecoded!,
-          audioSamples: last.chromium.audio!.totalSamplesReceived! - first.chromium.audio!.totalSamplesReceived!,
-          lost: [last.chromium.video!.packetsLost, last.chromium.audio!.packetsLost],
-          longestGapMs: Math.round(freeze.longestMs),
-          width: last.chromium.video!.frameWidth,
-        },
+        chromiumToWrtc: { ...windowFigures(samples.map((x) => x.wrtc)), longestGapMs: Math.round(view.longestGapMs), decoder: last.wrtc.video!.decoder },
+        wrtcToChromium: { ...windowFigures(samples.map((x) => x.chromium)), longestGapMs: Math.round(freeze.longestMs), width: last.chromium.video!.frameWidth },
       };
       console.log(`AV1 + Opus across implementations over 5 s: ${JSON.stringify(figures)}`);
       expect(last.wrtc.video!.mimeType).toBe("video/AV1");
@@ -253,22 +244,10 @@ describe("across implementations (Chromium)", () => {
       await page.evaluate(`play(${JSON.stringify(spate.httpUrl(`/${path}/whep`))})`);
       expect((await page.evaluate("timeToFirstFrame(5000)")) as number).toBeGreaterThan(0);
       await page.evaluate("startFreezeWatch()");
-      const samples: ChromiumStats[] = [];
-      for (let i = 0; i <= 5; i++) {
-        if (i > 0) await Bun.sleep(1000);
-        samples.push((await page.evaluate("viewerStats()")) as ChromiumStats);
-      }
+      const samples = await everySecond(5, async () => (await page.evaluate("viewerStats()")) as ChromiumStats);
       const freeze = (await page.evaluate("freezeReport()")) as { longestMs: number };
-      for (let i = 1; i < samples.length; i++) {
-        expect({ i, video: samples[i]!.video!.framesDecoded! > samples[i - 1]!.video!.framesDecoded!, audio: samples[i]!.audio!.totalSamplesReceived! > samples[i - 1]!.audio!.totalSamplesReceived! }).toEqual({ i, video: true, audio: true });
-      }
-      const [first, last] = [samples[0]!, samples[samples.length - 1]!];
-      const figures = {
-        framesDecoded: last.video!.framesDecoded! - first.video!.framesDecoded!,
-        audioSamples: last.audio!.totalSamplesReceived! - first.audio!.totalSamplesReceived!,
-        lost: [last.video!.packetsLost, last.audio!.packetsLost],
-        longestGapMs: Math.round(freeze.longestMs),
-      };
+      expectRising("wrtc -> Chromium", samples);
+      const figures = { ...windowFigures(samples), longestGapMs: Math.round(freeze.longestMs) };
       console.log(`VP8 + Opus wrtc -> Chromium over 5 s: ${JSON.stringify(figures)}`);
       expect(figures.framesDecoded).toBeGreaterThan(75);
       expect(figures.audioSamples).toBeGreaterThan(120_000);
