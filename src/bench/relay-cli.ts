@@ -13,7 +13,12 @@ export async function benchRelay(argv: string[], io: BenchIo): Promise<number> {
     fps: { kind: "number", min: 1, max: 240 },
     gop: { kind: "number", min: 0, above: true, max: 60 },
     json: { kind: "boolean" },
+    processes: { kind: "boolean" },
+    registry: { kind: "string" },
   });
+  const registry = f.registry as string | undefined;
+  if (registry !== undefined && !/^rediss?:\/\/\S+$/.test(registry)) throw new UsageError(`--registry must be redis://host:port, got ${JSON.stringify(registry)}`);
+  if (registry !== undefined && !f.processes) throw new UsageError("--registry goes with --processes");
   const hops = ((f.hops as string | undefined) ?? "1,2,3").split(",").map((h) => Number(h.trim()));
   if (hops.some((h) => !Number.isInteger(h) || h < 1 || h > MAX_HOPS)) throw new UsageError(`--hops must list integers from 1 to ${MAX_HOPS}, got ${JSON.stringify(f.hops)}`);
   const abort = new AbortController();
@@ -22,6 +27,8 @@ export async function benchRelay(argv: string[], io: BenchIo): Promise<number> {
   try {
     const report = await runRelayBench({
       hops,
+      processes: f.processes === true,
+      registry,
       durationS: (f.duration as number | undefined) ?? 10,
       bitrateMbps: (f.bitrate as number | undefined) ?? 2.5,
       fps: (f.fps as number | undefined) ?? 30,

@@ -8,7 +8,6 @@
  * the path from ingest at the origin. All nodes share this process's one thread: a hop's latency
  * includes waiting for the other nodes' work, so the figures are an upper bound of separate nodes.
  */
-import { randomBytes } from "node:crypto";
 import { MemoryRegistry, MemoryRegistryStore } from "../cluster/memory-registry.ts";
 import { RelayIngest } from "../protocols/relay/ingest.ts";
 import { RtmpClient } from "../protocols/rtmp/client.ts";
@@ -19,6 +18,7 @@ import { BenchPublisher } from "./publisher.ts";
 import { openRawPlayer, type RawPlayer } from "./raw-player.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
 import { BenchError, sleep } from "./run.ts";
+import { clusterFlags, randomSecret, startProcessNode, startRedisServer } from "./relay-processes.ts";
 import { percentile } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 
@@ -27,7 +27,9 @@ export const RELAY_USAGE = `  relay   added latency of the cluster relay per hop
           in-memory registry, publishes the stream over RTMP to the first and reads it on each;
           every node measures its hop (p50/p99) from the send time each relayed frame carries, and
           the last one the whole path from the origin's ingest time
-          flags: --hops LIST, --duration S (default 10), --bitrate, --fps, --gop, --json`;
+          flags: --hops LIST, --duration S (default 10), --bitrate, --fps, --gop, --json;
+          --processes: every node a spate serve process of its own on a throwaway redis-server
+          (or --registry redis://HOST:PORT), figures from each node's API`;
 
 const PATH = "bench/relay";
 const WARMUP_MS = 2000;
@@ -35,6 +37,10 @@ const CHAIN_TIMEOUT_MS = 15_000;
 
 export interface RelayBenchOptions {
   hops: number[];
+  /** Every node a `spate serve` process of its own, on a redis-server registry. */
+  processes?: boolean;
+  /** With processes: this Redis instead of a throwaway redis-server. */
+  registry?: string;
   durationS: number;
   bitrateMbps: number;
   fps: number;
@@ -60,6 +66,7 @@ export interface RelayChainReport {
 
 export interface RelayBenchReport {
   mode: "relay";
+  processes: boolean;
   durationS: number;
   bitrateMbps: number;
   chains: RelayChainReport[];
@@ -88,50 +95,115 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
   }
 }
 
+/** One node of a chain, in this process or its own. */
+interface ChainNode {
+  rtmp: number;
+  /** The node's relay pull of PATH: its upstream and the frames it got so far (null: none yet). */
+  relay(): Promise<{ upstream: string; frames: number } | null>;
+  /** Measurement window: begin, poll about every 500 ms, then the figures of the window. */
+  begin(): void;
+  poll(): void;
+  result(): Promise<{ hop: LatencyRow; endToEnd: LatencyRow }>;
+  stop(): Promise<void>;
+}
+
+/** In this process: exact samples of the window, drained from the relay's latency windows. */
+async function inProcessNode(k: number, store: MemoryRegistryStore, secret: string): Promise<ChainNode> {
+  const argv = ["--node-id", `n${k}`, ...labels(k), "--http-port", "0", "--rtmp-port", "0", "--srt-port", "0", "--webrtc-port", "0", "--cluster-secret", secret, "--log-level", "warn"];
+  const server = await startServer(loadConfig({ argv }), { registry: (id) => new MemoryRegistry(id, store, { leaseMs: 5000 }) });
+  const ingest = () => {
+    const p = server.paths.get(PATH)?.publisher;
+    return p instanceof RelayIngest ? p : null;
+  };
+  const hop: number[] = [];
+  const e2e: number[] = [];
+  let at: RelayIngest | null = null;
+  let hopFrom = 0;
+  let e2eFrom = 0;
+  return {
+    rtmp: server.ports.rtmp,
+    relay: async () => ingest(),
+    begin() {
+      at = ingest();
+      hopFrom = at?.hop.total ?? 0;
+      e2eFrom = at?.endToEnd.total ?? 0;
+    },
+    poll() {
+      if (!at) return;
+      if (ingest() !== at) throw new BenchError(`n${k} re-attached during the run`);
+      hopFrom = at.hop.drainInto(hop, hopFrom);
+      e2eFrom = at.endToEnd.drainInto(e2e, e2eFrom);
+    },
+    result: async () => ({ hop: row(hop), endToEnd: row(e2e) }),
+    stop: () => server.stop(),
+  };
+}
+
+type Summary = { p50: number; p99: number; max: number; samples: number } | null;
+
+/** Its own process: the figures are the node's API summary (its newest 1,024 frames). */
+async function processNode(k: number, registry: string, secret: string): Promise<ChainNode> {
+  const node = await startProcessNode(clusterFlags(`n${k}`, labels(k), registry, secret));
+  const stats = async () => (await node.api<{ publisher: { protocol: string; stats: any } | null }>(`/api/v1/streams/${PATH}`).catch(() => null))?.publisher;
+  const summary = (s: Summary): LatencyRow => (s ? { p50: s.p50, p99: s.p99, max: s.max, samples: s.samples } : { p50: NaN, p99: NaN, max: NaN, samples: 0 });
+  return {
+    rtmp: node.rtmp,
+    async relay() {
+      const p = await stats();
+      return p?.protocol === "relay" ? { upstream: p.stats.upstream, frames: p.stats.frames } : null;
+    },
+    begin() {},
+    poll() {},
+    async result() {
+      const p = await stats();
+      return { hop: summary(p?.stats?.hopLatencyMs ?? null), endToEnd: summary(p?.stats?.endToEndLatencyMs ?? null) };
+    },
+    stop: () => node.stop(),
+  };
+}
+
 async function runChain(hops: number, o: RelayBenchOptions): Promise<RelayChainReport> {
   const store = new MemoryRegistryStore();
-  const secret = randomBytes(16).toString("hex");
-  const nodes: RunningServer[] = [];
+  const secret = randomSecret();
+  const redis = o.processes && !o.registry ? await startRedisServer() : null;
+  const registry = o.registry ?? redis?.url ?? "";
+  const nodes: ChainNode[] = [];
   const players: RawPlayer[] = [];
   let client: RtmpClient | null = null;
   let publisher: BenchPublisher | null = null;
   try {
-    for (let k = 0; k <= hops; k++) {
-      const argv = ["--node-id", `n${k}`, ...labels(k), "--http-port", "0", "--rtmp-port", "0", "--srt-port", "0", "--webrtc-port", "0", "--cluster-secret", secret, "--log-level", "warn"];
-      nodes.push(await startServer(loadConfig({ argv }), { registry: (id) => new MemoryRegistry(id, store, { leaseMs: 5000 }) }));
-    }
-    client = await RtmpClient.connect(`rtmp://127.0.0.1:${nodes[0]!.ports.rtmp}/${PATH}`, { timeoutMs: 10_000 });
+    for (let k = 0; k <= hops; k++) nodes.push(o.processes ? await processNode(k, registry, secret) : await inProcessNode(k, store, secret));
+    client = await RtmpClient.connect(`rtmp://127.0.0.1:${nodes[0]!.rtmp}/${PATH}`, { timeoutMs: 10_000 });
     await client.publish();
     publisher = new BenchPublisher(new RtmpMediaSink(client), new SyntheticStream({ bitrateMbps: o.bitrateMbps, fps: o.fps, gopSeconds: o.gopS }), new MeasureWindow());
     publisher.start();
-    const ingest = (k: number) => nodes[k]!.paths.get(PATH)?.publisher;
     for (let k = 1; k <= hops; k++) {
-      players.push(await openRawPlayer("127.0.0.1", nodes[k]!.ports.rtmp, PATH));
-      await until(`n${k} relaying from n${k - 1}`, () => {
-        const p = ingest(k);
-        return p instanceof RelayIngest && p.upstream === `n${k - 1}` && p.frames > 0;
-      }, CHAIN_TIMEOUT_MS);
+      players.push(await openRawPlayer("127.0.0.1", nodes[k]!.rtmp, PATH));
+      const end = performance.now() + CHAIN_TIMEOUT_MS;
+      for (;;) {
+        const r = await nodes[k]!.relay();
+        if (r && r.upstream === `n${k - 1}` && r.frames > 0) break;
+        if (performance.now() > end) throw new BenchError(`timed out: n${k} relaying from n${k - 1} (${JSON.stringify(r)})`);
+        await sleep(50);
+      }
     }
-    o.progress?.(`${hops} hop${hops > 1 ? "s" : ""}: chain n0 -> ${Array.from({ length: hops }, (_, i) => `n${i + 1}`).join(" -> ")} up; ${WARMUP_MS} ms warm-up, then ${o.durationS} s`);
+    o.progress?.(`${hops} hop${hops > 1 ? "s" : ""}: chain n0 -> ${Array.from({ length: hops }, (_, i) => `n${i + 1}`).join(" -> ")} up${o.processes ? " (one process each)" : ""}; ${WARMUP_MS} ms warm-up, then ${o.durationS} s`);
     await sleep(WARMUP_MS);
-    const relays = nodes.slice(1).map((_, i) => ingest(i + 1) as RelayIngest);
-    const hopSamples = relays.map(() => [] as number[]);
-    const e2e: number[] = [];
-    const hopFrom = relays.map((r) => r.hop.total);
-    let e2eFrom = relays[hops - 1]!.endToEnd.total;
+    const relays = nodes.slice(1);
+    for (const n of relays) n.begin();
     const endMs = performance.now() + o.durationS * 1000;
     while (performance.now() < endMs && !o.signal?.aborted) {
       await sleep(Math.min(500, Math.max(0, endMs - performance.now())));
-      relays.forEach((r, i) => (hopFrom[i] = r.hop.drainInto(hopSamples[i]!, hopFrom[i]!)));
-      e2eFrom = relays[hops - 1]!.endToEnd.drainInto(e2e, e2eFrom);
+      for (const n of relays) n.poll();
     }
-    for (const r of relays) if (nodes[relays.indexOf(r) + 1]!.paths.get(PATH)?.publisher !== r) throw new BenchError("a relay re-attached during the run");
-    return { hops, perHop: hopSamples.map(row), endToEnd: row(e2e) };
+    const results = await Promise.all(relays.map((n) => n.result()));
+    return { hops, perHop: results.map((r) => r.hop), endToEnd: results[hops - 1]!.endToEnd };
   } finally {
     publisher?.stop();
     client?.close();
     for (const p of players) p.close();
     for (const n of nodes.reverse()) await n.stop();
+    await redis?.stop();
   }
 }
 
@@ -141,12 +213,13 @@ export async function runRelayBench(o: RelayBenchOptions): Promise<RelayBenchRep
     if (o.signal?.aborted) break;
     chains.push(await runChain(h, o));
   }
-  return { mode: "relay", durationS: o.durationS, bitrateMbps: o.bitrateMbps, chains };
+  return { mode: "relay", processes: o.processes ?? false, durationS: o.durationS, bitrateMbps: o.bitrateMbps, chains };
 }
 
 export function relayReportText(r: RelayBenchReport): string {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "-");
-  const lines = [`relay latency on loopback, ${r.bitrateMbps} Mbit/s, ${r.durationS} s per chain (ms; every video and audio frame)`, "hops  hop        p50     p99     max  frames"];
+  const where = r.processes ? "one process per node, Redis registry; each node's newest 1,024 frames" : "nodes in one process; every frame of the window";
+  const lines = [`relay latency on loopback, ${r.bitrateMbps} Mbit/s, ${r.durationS} s per chain (ms; ${where})`, "hops  hop        p50     p99     max  frames"];
   for (const c of r.chains) {
     c.perHop.forEach((h, i) => lines.push(`${String(c.hops).padEnd(6)}${`n${i}->n${i + 1}`.padEnd(9)}${f(h.p50).padStart(6)}  ${f(h.p99).padStart(6)}  ${f(h.max).padStart(6)}  ${h.samples}`));
     const e = c.endToEnd;
