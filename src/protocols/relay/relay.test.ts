@@ -3,9 +3,11 @@
  * and a downstream PathTable fed by a RelayIngest through the same MessageReader the listener uses.
  */
 import { describe, expect, test } from "bun:test";
+import { fuzz } from "../../core/fuzz.ts";
 import { PathTable } from "../../core/path-table.ts";
 import type { Publisher, Stream } from "../../core/stream.ts";
 import { RelayEgress, type RelayTransport } from "./egress.ts";
+import { target as ingestFuzz } from "./ingest.fuzz.ts";
 import { RelayIngest } from "./ingest.ts";
 import { answerHello, MessageReader, RelayServerHandshake } from "./session.ts";
 import { MsgType, RelayMessage } from "./wire/message.ts";
@@ -227,4 +229,11 @@ describe("relay handshake", () => {
     expect(r.refused).toContain("loop");
     expect(auth(r.reply).type).toBe(MsgType.Refuse);
   });
+});
+
+test("fuzz relay/ingest: 2,000 mutated upstream conversations, nothing but ProtocolError", () => {
+  expect(ingestFuzz.seeds.map((s) => ingestFuzz.run(s))).toEqual([28, 18]); // the seeds carry frames, through a re-attach
+  const r = fuzz(ingestFuzz, { iterations: 2000, seed: 0x7e1b });
+  expect(r.crashes.map((c) => String(c.error))).toEqual([]);
+  expect(r.hangs).toEqual([]);
 });
