@@ -16,7 +16,7 @@ function setup(lingerMs: number) {
   registries.push(registry);
   const source = new RelaySource(paths, registry, { secret: "unit-test-secret-0123456789", excludeMs: 1000 }, new Logger("test"));
   sources.push(source);
-  return { paths, source };
+  return { paths, source, registry };
 }
 
 test("one pull per stream however many readers; it stops after the linger once the last reader leaves", async () => {
@@ -47,4 +47,19 @@ test("a reader that joins during the linger without read() (an HLS segmenter) ke
   paths.readerLeft(s);
   await Bun.sleep(120);
   expect(source.pulls.size).toBe(0);
+});
+
+test("a path published here after a reader asked is not looked up while that publisher lasts", async () => {
+  const { paths, registry } = setup(1000);
+  let lookups = 0;
+  const locate = registry.locate.bind(registry);
+  registry.locate = (path) => (lookups++, locate(path));
+  paths.read("live/a").addReader("rtmp");
+  await Bun.sleep(600); // nobody holds it: looked up every 250 ms
+  expect(lookups).toBeGreaterThanOrEqual(2);
+  paths.publish("live/a", { protocol: "rtmp", remoteAddress: "test", close() {} });
+  await Bun.sleep(300);
+  const before = lookups;
+  await Bun.sleep(900);
+  expect(lookups).toBe(before);
 });

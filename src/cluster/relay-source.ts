@@ -13,8 +13,13 @@ import { dialRelay } from "../protocols/relay/listener.ts";
 import { chooseUpstream } from "./locator.ts";
 import type { HolderInfo, Registry } from "./registry.ts";
 
-/** Retry delays: nobody holds the path yet / the registry is unreachable / an upstream just broke. */
+/**
+ * Retry delays: nobody holds the path yet (the first seconds, then slower) / the registry is
+ * unreachable / an upstream just broke.
+ */
 const IDLE_RETRY_MS = 250;
+const SLOW_RETRY_MS = 1000;
+const FAST_RETRIES_MS = 5000;
 const UNAVAILABLE_RETRY_MS = 1000;
 const BROKEN_RETRY_MS = 20;
 /** Unknown hops in ACCEPT (the upstream had not announced yet). */
@@ -65,6 +70,8 @@ export class RelayPull implements SourceHandle {
   /** nodeId -> until (performance.now() ms) */
   private readonly failed = new Map<string, number>();
   private warned: string;
+  /** Until then a path nobody holds is looked up again every IDLE_RETRY_MS, then every SLOW_RETRY_MS. */
+  private fastUntilMs = performance.now() + FAST_RETRIES_MS;
 
   constructor(
     readonly source: RelaySource,
@@ -90,13 +97,18 @@ export class RelayPull implements SourceHandle {
   attempt(): void {
     this.timer = null;
     if (this.stopped) return;
+    const local = this.source.paths.get(this.path)?.publisher;
+    // Published here meanwhile (a reader came first): nothing to pull while that publisher lasts.
+    if (local && local !== this.ingest) return this.retry(SLOW_RETRY_MS);
     this.source.registry.locate(this.path).then(
       (holders) => {
         if (this.stopped) return;
         const now = performance.now();
         for (const [id, until] of this.failed) if (until < now) this.failed.delete(id);
         const c = chooseUpstream(this.source.registry.node, holders, { exclude: new Set(this.failed.keys()) });
-        if (!c || c.holder.nodeId === this.source.registry.node.nodeId) return this.retry(IDLE_RETRY_MS);
+        if (!c || c.holder.nodeId === this.source.registry.node.nodeId) {
+          return this.retry(performance.now() < this.fastUntilMs ? IDLE_RETRY_MS : SLOW_RETRY_MS);
+        }
         this.dial(c.holder);
       },
       (e) => {
@@ -126,6 +138,7 @@ export class RelayPull implements SourceHandle {
       if (this.stopped) return;
       this.source.log.info("relay upstream gone", { path: this.path, upstream: up.nodeId, reason });
       this.failed.set(up.nodeId, performance.now() + this.source.opts.excludeMs);
+      this.fastUntilMs = performance.now() + FAST_RETRIES_MS;
       this.retry(accepted ? BROKEN_RETRY_MS : IDLE_RETRY_MS);
     });
   }
