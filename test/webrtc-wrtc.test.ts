@@ -6,8 +6,10 @@
  * sent in that window, no frame gap longer than 700 ms from its first frame on (a join that breaks
  * the decoder's reference chain freezes until the next key frame), and nothing is lost on loopback.
  * The stream API names the codecs; the AV1 stream also decodes as LL-HLS (fMP4, av1C) in ffmpeg's
- * dav1d. Across implementations: AV1 + Opus both ways (Chromium publishes to a wrtc viewer, wrtc
- * publishes to a Chromium viewer) and wrtc VP8 + Opus to Chromium.
+ * dav1d. A VP8 publisher that leaves and another that comes back on the path: the viewer that
+ * stayed decodes the new one at once (its PictureIDs continue the old one's). Across
+ * implementations: AV1 + Opus both ways (Chromium publishes to a wrtc viewer, wrtc publishes to a
+ * Chromium viewer) and wrtc VP8 + Opus to Chromium.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { launchChromium, type Browser } from "./helpers/browser.ts";
@@ -166,6 +168,42 @@ describe("@roamhq/wrtc publishes over WHIP and plays over WHEP", () => {
 });
 
 type ChromiumStats = ViewerMedia & { video: { frameWidth?: number } | null };
+
+test("VP8 + Opus: the publisher leaves and another comes back within the grace period: the same wrtc viewer decodes it at once, no freeze, nothing lost", async () => {
+  const path = "live/wrtc-return";
+  let a: WrtcPublisher | null = await WrtcPublisher.start(spate.httpUrl(`/${path}/whip`), { codec: "vp8", maxMs: 30_000 });
+  let b: WrtcPublisher | null = null;
+  let view: WrtcViewer | null = null;
+  try {
+    await waitFor("the first publisher live", async () => frames(await streamInfo(path), "video") > 10, 15_000);
+    view = await WrtcViewer.start(spate.httpUrl(`/${path}/whep`));
+    await waitFor("the viewer decoding", async () => decoding(await view!.stats()), 10_000);
+    await Bun.sleep(1000);
+    expect(await a.stop()).toBe(200);
+    a = null;
+    await Bun.sleep(1000); // well within the default 10 s grace
+    const before = view.framesReceived;
+    view.resetGap(); // from the second publisher's first frame on
+    const back = performance.now();
+    b = await WrtcPublisher.start(spate.httpUrl(`/${path}/whip`), { codec: "vp8", maxMs: 30_000 });
+    await waitFor("a frame of the second publisher at the viewer", () => view!.framesReceived > before, 10_000, 20);
+    const resumeMs = Math.round(performance.now() - back);
+    const samples = await everySecond(3, () => view!.stats());
+    expectRising("wrtc viewer after the return", samples);
+    const figures = { resumeMs, ...windowFigures(samples), longestGapMs: Math.round(view.longestGapMs), state: view.pc.connectionState };
+    console.log(`VP8 publisher back after 1 s: ${JSON.stringify(figures)}`);
+    expect(figures.framesDecoded).toBeGreaterThan(45);
+    expect(figures.lost).toEqual([0, 0]);
+    expect(figures.longestGapMs).toBeLessThan(700);
+    // Time to connect the second publisher (ICE, DTLS) and for its first key frame: seconds at most.
+    expect(resumeMs).toBeLessThan(5000);
+    expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 1 });
+  } finally {
+    await view?.stop();
+    await a?.stop();
+    await b?.stop();
+  }
+}, 40_000);
 
 describe("across implementations (Chromium)", () => {
   let browser: Browser;

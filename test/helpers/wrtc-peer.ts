@@ -121,15 +121,22 @@ function paint(buf: Uint8Array, width: number, height: number, noise: Uint8Array
   }
 }
 
-/** A fixed pseudo-random texture (xorshift32, smoothed in pairs so it is not pure noise). */
-function makeNoise(size: number): Uint8Array {
-  const out = new Uint8Array(size);
+/**
+ * A fixed pseudo-random texture of 8x8 blocks (xorshift32): detail enough that key frames span
+ * several RTP packets, yet cheap enough that the encoders need not drop frames to pay for a key
+ * frame at a fresh connection's bitrate (per-pixel noise made libvpx skip ~1 s after each).
+ */
+function makeNoise(width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height);
   let x = 0x12345678;
-  for (let i = 0; i < size; i += 2) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = out[i + 1] = 48 + ((x >>> 0) % 160);
+  for (let by = 0; by < height; by += 8) {
+    for (let bx = 0; bx < width; bx += 8) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const v = 48 + ((x >>> 0) % 160);
+      for (let y = by; y < Math.min(height, by + 8); y++) out.fill(v, y * width + bx, y * width + Math.min(width, bx + 8));
+    }
   }
   return out;
 }
@@ -174,7 +181,7 @@ export class WrtcPublisher {
     const stopAt = startMs + (opts.maxMs ?? 60_000);
     const frame = { width, height, data: new Uint8Array((width * height * 3) / 2) };
     frame.data.fill(110, width * height); // chroma
-    const noise = makeNoise(width * height);
+    const noise = makeNoise(width, height);
     const pcm = new Int16Array(480);
     let phase = 0;
     pub.timers.push(
@@ -252,7 +259,7 @@ export class WrtcViewer {
         sink.onframe = ({ frame }) => {
           const now = performance.now();
           if (v.framesReceived === 0) v.firstFrameAtMs = now;
-          else v.longestGapMs = Math.max(v.longestGapMs, now - v.lastFrameAtMs);
+          else if (v.lastFrameAtMs >= 0) v.longestGapMs = Math.max(v.longestGapMs, now - v.lastFrameAtMs);
           v.lastFrameAtMs = now;
           v.framesReceived++;
           v.width = frame.width;
@@ -277,6 +284,12 @@ export class WrtcViewer {
       throw e;
     }
     return v;
+  }
+
+  /** Starts `longestGapMs` again from the next frame (the time until then is not a gap). */
+  resetGap(): void {
+    this.longestGapMs = 0;
+    this.lastFrameAtMs = -1;
   }
 
   /** inbound-rtp per kind, with the codec's MIME type. */
