@@ -1,7 +1,7 @@
 /**
  * A WHIP publisher and a WHEP viewer made of @roamhq/wrtc (libwebrtc in-process, no browser). The
- * publisher feeds a synthetic I420 picture (a moving bar and the frame number as a stripe of
- * black/white cells) at a fixed rate and a 440 Hz sine in 10 ms chunks of 48 kHz PCM; the video
+ * publisher feeds a synthetic I420 picture (the frame number as a stripe of black/white cells over a
+ * scrolling block texture) at a fixed rate and a 440 Hz sine in 10 ms chunks of 48 kHz PCM; the video
  * codec is forced with setCodecPreferences. The viewer counts the frames its RTCVideoSink gets and
  * the samples its RTCAudioSink gets, and reads getStats() (inbound-rtp). Offers are sent at once,
  * without candidates: spate is ICE-lite and learns the peer's address from its checks.
@@ -102,9 +102,9 @@ async function end(location: string | null, pc: Pc): Promise<number> {
 }
 
 /**
- * Paints frame `n` into an I420 buffer: the top quarter is n as 16 black/white cells, the rest a
- * noise texture scrolling 4 px a frame (so every frame carries detail: keyframes and often inter
- * frames span several RTP packets), chroma a fixed tint.
+ * Paints frame `n` into the luma of an I420 buffer: the top quarter is n as 16 black/white cells,
+ * the rest the texture scrolling 4 px a frame (every frame changes; key frames span several RTP
+ * packets). Chroma stays as filled once.
  */
 function paint(buf: Uint8Array, width: number, height: number, noise: Uint8Array, n: number): void {
   const top = height >> 2;
