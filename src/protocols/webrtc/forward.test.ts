@@ -31,7 +31,8 @@ interface PubPacket {
 }
 
 /** The fixture as a browser would send it: `maxPayload`-byte payloads behind a 12-byte header and a one-byte extension block. */
-function publisherPackets(fx: Fixture, maxPayload: number, seq0: number, ts0: number, pictureId0 = 0x7ff0): PubPacket[] {
+/** `spsEveryKeyframe` false: only the first keyframe carries SPS and PPS in band (some encoders' way). */
+function publisherPackets(fx: Fixture, maxPayload: number, seq0: number, ts0: number, pictureId0 = 0x7ff0, spsEveryKeyframe = true): PubPacket[] {
   const p =
     fx.codec === "h264"
       ? new H264Packetizer({ maxPayload, sequenceNumber: seq0, timestampOffset: ts0 })
@@ -40,6 +41,7 @@ function publisherPackets(fx: Fixture, maxPayload: number, seq0: number, ts0: nu
   const batch = new PayloadBatch();
   const out: PubPacket[] = [];
   fx.frames.forEach((f, frame) => {
+    if (frame === 1 && !spsEveryKeyframe && p instanceof H264Packetizer) p.setConfig(null);
     const n = p.packetize(f, batch);
     for (let i = 0; i < n; i++) {
       const payload = batch.payload(i).slice();
@@ -94,14 +96,14 @@ class Viewer implements ByteSink {
   }
 }
 
-function setup(fx: Fixture, maxPayload = 500) {
+function setup(fx: Fixture, maxPayload = 500, spsEveryKeyframe = true) {
   const owner = new Owner();
   const stream = new Stream("live/fwd", 1 << 20, 1024, () => owner.clockMs);
   owner.stream = stream;
   stream.beginEpoch(owner);
   const m = new MediaIngest(videoSection(fx.codec as "h264" | "vp8", 102, PUBLISHER_SSRC), owner);
   owner.sections.push(m);
-  const pkts = publisherPackets(fx, maxPayload, 0xfff0, 0x7fff_ff00);
+  const pkts = publisherPackets(fx, maxPayload, 0xfff0, 0x7fff_ff00, 0x7ff0, spsEveryKeyframe);
   let next = 0;
   /** Feeds packets up to (not including) index `end` through the reorder buffer, skipping `drop`. */
   const feed = (end: number, drop: Set<number> = new Set()) => {
@@ -357,5 +359,34 @@ describe("straight WHIP -> WHEP forwarding", () => {
     expect(shifted).toBe(sent.length);
     const { stats } = depacketize("vp8", got);
     expect(stats).toMatchObject({ lost: 0, framesDropped: 0, malformed: 0 });
+  });
+
+  test("an H.264 keyframe that came without SPS and PPS gets the track's in front: a viewer joining there decodes", () => {
+    const fx = flvH264("h264-slices.flv");
+    const { stream, m, feed, pkts, frameStart } = setup(fx, 500, false);
+    expect(pkts.filter((p) => p.frame > 0 && (p.payload[0]! & 0x1f) === 24).length).toBe(0); // no STAP-A after frame 0
+    const w = stream.writer("rtp", (s) => new RtpWriter(s, { random32 }));
+    const first = new Viewer(w);
+    w.add(first);
+    feed(frameStart(10) + 1);
+    const late = new Viewer(w);
+    w.add(late);
+    feed(pkts.length);
+    first.pump();
+    late.pump();
+    expect(m.forward.parameterSetsAdded).toBe(2); // keyframes 10 and 20
+    const p = late.decoded();
+    expect(late.got[0]!.flags & FLAG_JOIN).toBe(FLAG_JOIN);
+    expect(p[0]!.payload).toEqual(w.outs[0]!.parameterSets!);
+    expect(p[1]!.payload).toEqual(pkts[frameStart(10)]!.payload);
+    expect(p[0]!.timestamp).toBe(p[1]!.timestamp);
+    const { sink, stats } = depacketize("h264", p);
+    expect(stats).toMatchObject({ lost: 0, framesDropped: 0, malformed: 0 });
+    expect(sink.frames.length).toBe(fx.frames.length - 10);
+    expect(sink.frames[0]!.keyframe).toBe(true);
+    // The viewer that was there all along: one sequence, the added packets included.
+    const all = first.decoded();
+    for (let i = 1; i < all.length; i++) expect(all[i]!.sequenceNumber).toBe((all[i - 1]!.sequenceNumber + 1) & 0xffff);
+    expect(depacketize("h264", all).sink.frames.length).toBe(fx.frames.length);
   });
 });

@@ -20,7 +20,7 @@
  * forwarded PictureIDs, in the publisher's decrypted packet after the depacketizer read it.
  */
 import type { Codec } from "../../core/track.ts";
-import { isKeyframeStart } from "./keyframe-start.ts";
+import { h264HasSps, isKeyframeStart } from "./keyframe-start.ts";
 import { pictureId, PictureIdBridge, type PictureIdSource } from "./rtp/picture-id.ts";
 import type { ForwardedPacket, RtpTrackOut, RtpWriter } from "./writer.ts";
 import type { RtpPacket } from "./wire/rtp.ts";
@@ -43,6 +43,10 @@ export class TrackForward {
   private lastTs: number;
   private lastMarker: boolean;
   private readonly pkt: ForwardedPacket;
+  /** The track's SPS/PPS STAP-A, sent before an H.264 keyframe that came without them. */
+  private readonly params: ForwardedPacket;
+  /** H.264 keyframes the publisher sent without SPS/PPS: the track's went first. */
+  parameterSetsAdded: number;
   /** VP8/VP9: PictureIDs across packetized and forwarded frames; null for other codecs. */
   private readonly bridge: PictureIdBridge | null;
   /** PictureIDs of the two newest frame starts (their RTP timestamps), and of the newest committed frame. */
@@ -66,6 +70,8 @@ export class TrackForward {
     this.lastTs = -1;
     this.lastMarker = true;
     this.pkt = { payload: p0, marker: false, sequenceNumber: 0, timestamp: 0, frameStart: false, keyStart: false };
+    this.params = { payload: p0, marker: false, sequenceNumber: 0, timestamp: 0, frameStart: true, keyStart: true };
+    this.parameterSetsAdded = 0;
     this.bridge = codec === "vp8" || codec === "vp9" ? new PictureIdBridge(codec) : null;
     this.startTs = -1;
     this.startId = -1;
@@ -129,8 +135,21 @@ export class TrackForward {
       const ids = idSource(out);
       if (this.bridge && ids) this.bridge.begin(ids, k.payload);
     }
-    k.sequenceNumber = (this.seq + this.seqDelta) & 0xffff;
     k.timestamp = (this.ts + this.tsDelta) >>> 0;
+    if (k.keyStart && out?.parameterSets && !h264HasSps(k.payload)) {
+      // A viewer may join here: the SPS and PPS go first, in a packet of their own (one more number).
+      const ps = this.params;
+      ps.payload = out.parameterSets;
+      ps.sequenceNumber = (this.seq + this.seqDelta) & 0xffff;
+      ps.timestamp = k.timestamp;
+      if (w.forwardPacket(out, ps)) {
+        this.seqDelta = (this.seqDelta + 1) & 0xffff;
+        this.parameterSetsAdded++;
+        k.frameStart = false;
+        k.keyStart = false;
+      }
+    }
+    k.sequenceNumber = (this.seq + this.seqDelta) & 0xffff;
     this.bridge?.patch(k.payload); // a shift by 0 writes the same bytes; it records the newest PictureID
     if (out && w.forwardPacket(out, k)) this.packets++;
     else this.refused++;

@@ -194,6 +194,7 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, 
         repeatedTimestamps: m.repeatedTimestamps,
         packetsForwarded: m.forward.packets,
         forwardRefused: m.forward.refused,
+        parameterSetsAdded: m.forward.parameterSetsAdded,
       })),
     };
   }

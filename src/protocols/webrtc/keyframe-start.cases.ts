@@ -6,19 +6,22 @@ export interface KeyStartCase {
   codec: Codec;
   payload: Uint8Array;
   key: boolean;
+  /** H.264: an SPS is in it (h264HasSps). */
+  sps?: boolean;
 }
 
 const b = (...x: number[]) => Uint8Array.from(x);
 
 export const KEY_START_CASES: KeyStartCase[] = [
-  { name: "h264 single IDR", codec: "h264", payload: b(0x65, 0x88, 0x84), key: true },
-  { name: "h264 single SPS", codec: "h264", payload: b(0x67, 0x42, 0xc0, 0x1f), key: true },
+  { name: "h264 single IDR", codec: "h264", payload: b(0x65, 0x88, 0x84), key: true, sps: false },
+  { name: "h264 single SPS", codec: "h264", payload: b(0x67, 0x42, 0xc0, 0x1f), key: true, sps: true },
   { name: "h264 single non-IDR", codec: "h264", payload: b(0x41, 0x9a, 0x00), key: false },
-  { name: "h264 STAP-A SPS PPS", codec: "h264", payload: b(0x78, 0, 3, 0x67, 0x42, 0xc0, 0, 2, 0x68, 0xce), key: true },
-  { name: "h264 STAP-A SEI then IDR", codec: "h264", payload: b(0x78, 0, 2, 0x06, 0x05, 0, 2, 0x65, 0x88), key: true },
+  { name: "h264 STAP-A SPS PPS", codec: "h264", payload: b(0x78, 0, 3, 0x67, 0x42, 0xc0, 0, 2, 0x68, 0xce), key: true, sps: true },
+  { name: "h264 STAP-A SEI then IDR", codec: "h264", payload: b(0x78, 0, 2, 0x06, 0x05, 0, 2, 0x65, 0x88), key: true, sps: false },
+  { name: "h264 STAP-A PPS then SPS", codec: "h264", payload: b(0x78, 0, 2, 0x68, 0xce, 0, 3, 0x67, 0x42, 0xc0), key: true, sps: true },
   { name: "h264 STAP-A two non-IDR", codec: "h264", payload: b(0x78, 0, 2, 0x41, 0x9a, 0, 2, 0x41, 0x9b), key: false },
   { name: "h264 STAP-A size past the end", codec: "h264", payload: b(0x78, 0, 9, 0x65, 0x88), key: false },
-  { name: "h264 FU-A start IDR", codec: "h264", payload: b(0x7c, 0x85, 0x88, 0x84), key: true },
+  { name: "h264 FU-A start IDR", codec: "h264", payload: b(0x7c, 0x85, 0x88, 0x84), key: true, sps: false },
   { name: "h264 FU-A middle IDR", codec: "h264", payload: b(0x7c, 0x05, 0x88, 0x84), key: false },
   { name: "h264 FU-A start non-IDR", codec: "h264", payload: b(0x5c, 0x81, 0x9a), key: false },
   { name: "h264 empty", codec: "h264", payload: b(), key: false },

@@ -36,6 +36,25 @@ export function isKeyframeStart(codec: Codec, p: Uint8Array): boolean {
   }
 }
 
+/**
+ * Whether an H.264 payload carries an SPS (alone or in a STAP-A): a forwarded keyframe without one
+ * gets the track's parameter sets in front, as the packetizer puts them before every keyframe.
+ */
+export function h264HasSps(p: Uint8Array): boolean {
+  if (p.length === 0) return false;
+  const t = p[0]! & 0x1f;
+  if (t === H264_SPS) return true;
+  if (t !== H264_STAP_A) return false;
+  for (let i = 1; i + 2 < p.length; ) {
+    const size = (p[i]! << 8) | p[i + 1]!;
+    i += 2;
+    if (size === 0 || i + size > p.length) return false;
+    if ((p[i]! & 0x1f) === H264_SPS) return true;
+    i += size;
+  }
+  return false;
+}
+
 function h264KeyStart(p: Uint8Array): boolean {
   if (p.length === 0) return false;
   const t = p[0]! & 0x1f;

@@ -27,6 +27,7 @@
  * own, in the same layout, with the publisher's payload bytes as they came and this writer's SSRC,
  * sequence numbers and timestamps, while the frames they make go to the ring unpacketized.
  */
+import { parseAvcConfig } from "../../codecs/h264.ts";
 import { assert } from "../../core/errors.ts";
 import type { Frame } from "../../core/frame.ts";
 import { RingWriter, type RingReader } from "../../core/ring-writer.ts";
@@ -103,6 +104,11 @@ export class RtpTrackOut {
   framesForwarded: number;
   /** Set by the forwarder while it commits a frame whose packets it already forwarded: not packetized. */
   frameForwarded: boolean;
+  /**
+   * H.264: the track's SPS and PPS as one STAP-A payload (RFC 6184 §5.7.1), what the forwarder puts
+   * before a keyframe that came without them; null for other codecs or when they do not fit a packet.
+   */
+  parameterSets: Uint8Array | null;
 
   constructor(t: Track, ssrc: number, opts: PacketizerOptions, history: PacketHistory) {
     this.track = t.id;
@@ -119,13 +125,39 @@ export class RtpTrackOut {
     this.packetsForwarded = 0;
     this.framesForwarded = 0;
     this.frameForwarded = false;
+    this.parameterSets = null;
   }
 
   /** The track's decoder configuration, for packetizers that send parameter sets in band. */
   setConfig(config: Uint8Array | null): void {
     const p = this.packetizer;
     if (p instanceof H264Packetizer || p instanceof Av1Packetizer) p.setConfig(config);
+    if (p instanceof H264Packetizer) this.parameterSets = config ? stapA(config, p.maxPayload) : null;
   }
+}
+
+/** SPS and PPS of an avcC in one STAP-A payload (RFC 6184 §5.7.1), null if longer than `maxPayload`. */
+function stapA(avcC: Uint8Array, maxPayload: number): Uint8Array | null {
+  let nals: Uint8Array[];
+  try {
+    const c = parseAvcConfig(avcC);
+    nals = [...c.sps, ...c.pps];
+  } catch {
+    return null;
+  }
+  let n = 1;
+  for (const x of nals) n += 2 + x.length;
+  if (nals.length === 0 || n > maxPayload) return null;
+  const b = new Uint8Array(n);
+  b[0] = 0x78; // F 0, NRI 3, type 24
+  let at = 1;
+  for (const x of nals) {
+    b[at] = x.length >>> 8;
+    b[at + 1] = x.length;
+    b.set(x, at + 2);
+    at += 2 + x.length;
+  }
+  return b;
 }
 
 function makePacketizer(codec: Codec, opts: PacketizerOptions): Packetizer | null {
