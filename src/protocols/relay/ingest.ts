@@ -115,8 +115,9 @@ export class RelayIngest implements Publisher {
         if (m.state === "live") this.publish();
         else if (m.state === "waiting") this.unpublish();
         else {
+          // The origin's stream is over; so is ours, unless a local publisher has it now.
           const s = this.stream;
-          if (s) this.paths.end(s); // stops this pull too
+          if (s && (s.publisher === this || s.publisher === null)) this.paths.end(s); // stops this pull too
         }
         return;
       case MsgType.Tracks:

@@ -18,7 +18,7 @@ export const RELAY_PREFIX = "/_spate/relay/";
 const MAX_QUEUED_BYTES = 1024 * 1024;
 export const KEEPALIVE_MS = 1000;
 /** An upstream silent this long (no frame, no keepalive) is taken for dead. */
-export const UPSTREAM_SILENCE_MS = 2500;
+export const UPSTREAM_SILENCE_MS = 2000;
 /** A connection that has not authenticated this long after it opened is closed. */
 export const AUTH_TIMEOUT_MS = 5000;
 /** Bytes a downstream may send in one message: AUTH and keepalives only. */
@@ -173,8 +173,15 @@ export function dialRelay(address: string, path: string, ingest: RelayIngest, lo
     ingest.disconnected();
     onEnd(reason, accepted);
   };
+  let lastTxMs = performance.now();
   const watchdog = setInterval(() => {
-    if (performance.now() - lastRxMs > UPSTREAM_SILENCE_MS) end(`upstream silent for ${UPSTREAM_SILENCE_MS} ms`);
+    const now = performance.now();
+    if (now - lastRxMs > UPSTREAM_SILENCE_MS) return end(`upstream silent for ${UPSTREAM_SILENCE_MS} ms`);
+    // The upstream's WebSocket idle timeout counts what we send: a keepalive a second keeps it fed.
+    if (now - lastTxMs >= KEEPALIVE_MS && ws.readyState === WebSocket.OPEN) {
+      lastTxMs = now;
+      ws.send(encodeKeepalive(wallMs()));
+    }
   }, 250);
   watchdog.unref();
   const link: RelayLink = {
