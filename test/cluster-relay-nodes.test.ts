@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { openRawPlayer, type RawPlayer } from "../src/bench/raw-player.ts";
+import { UPSTREAM_SILENCE_MS } from "../src/protocols/relay/listener.ts";
 import { startCluster, type Cluster, type ClusterNode } from "./helpers/cluster.ts";
 import { assertMonotonicDts, decodeErrors, ffprobe, publishLavfi, readToFile, tempFile, type Publisher } from "./helpers/ffmpeg.ts";
 import { downloadSegments, waitSegments } from "./helpers/hls.ts";
@@ -122,5 +123,33 @@ describe("relay between processes", () => {
     expect(probe.video!.packets.length).toBeGreaterThanOrEqual(150);
     const errors = await decodeErrors(file);
     expect(errors).toBe("");
+  }, 90_000);
+
+  test("a hung middle node (SIGSTOP): C notices the silence and re-attaches to A, its reader decodes on", async () => {
+    const c = cluster.node("C");
+    await until("C's pull gone after the linger", () => relay(c), (r) => r.pulls === 0);
+    const b = await cluster.addNode({ id: "B", region: "eu", datacenter: "eu-2" }); // B again, after the SIGKILL
+    const onB = await openRawPlayer("127.0.0.1", b.ports.rtmp, PATH);
+    const file = tempFile("relay-c-hung.flv");
+    try {
+      await until("B relaying", () => stream(b), (s) => s.publisher?.protocol === "relay" && s.publisher.stats.frames > 30);
+      const reading = readToFile(c.rtmpUrl(PATH), file, { seconds: 8, timeoutMs: 60_000 });
+      await until("C pulling from B", () => stream(c), (s) => s.publisher?.stats?.upstream === "B" && s.publisher.stats.frames > 30);
+      await sleep(1000);
+      b.proc.kill("SIGSTOP");
+      const stoppedAt = performance.now();
+      await until("C pulling from A", () => stream(c), (s) => s.publisher?.stats?.upstream === "A", 10_000);
+      const ms = Math.round(performance.now() - stoppedAt);
+      console.log(`C pulled from A again ${ms} ms after B hung (silence limit ${UPSTREAM_SILENCE_MS} ms)`);
+      expect(ms).toBeLessThan(UPSTREAM_SILENCE_MS + 3000);
+      await reading;
+      const probe = await ffprobe(file);
+      assertMonotonicDts(probe.video!.packets, { label: "video across the hang" });
+      expect(probe.video!.packets.length).toBeGreaterThanOrEqual(120);
+      expect(await decodeErrors(file)).toBe("");
+    } finally {
+      b.proc.kill("SIGCONT");
+      onB.close();
+    }
   }, 90_000);
 });
