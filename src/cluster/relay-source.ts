@@ -133,7 +133,7 @@ export class RelayPull implements SourceHandle {
   private dial(up: HolderInfo): void {
     this.upstream = up;
     this.source.dials++;
-    this.link = dialRelay(up.address, this.path, this.ingest, this.source.log, (reason, accepted) => {
+    this.link = dialRelay(up.nodeId, up.address, this.path, this.ingest, this.source.log, (reason, accepted) => {
       this.link = null;
       if (this.stopped) return;
       this.source.log.info("relay upstream gone", { path: this.path, upstream: up.nodeId, reason });

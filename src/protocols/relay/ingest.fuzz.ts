@@ -1,7 +1,9 @@
 /**
- * Fuzz target: whole upstream conversations (HELLO, ACCEPT, TRACKS, STATE, FRAMEs, a re-attach)
- * fed to a RelayIngest publishing into a real PathTable, through the MessageReader the listener
- * uses, in two reads. Whatever the bytes, only ProtocolError may escape, and the stream stays usable.
+ * Fuzz target: whole upstream conversations after the handshake (TRACKS, STATE, FRAMEs, then a
+ * re-attach replaying them) fed to a RelayIngest publishing into a real PathTable, through the
+ * MessageReader the listener uses, in two reads. Whatever the bytes, only ProtocolError may escape.
+ * The handshake itself runs for real (its MACs cannot be mutated into validity); the wire decoder
+ * has its own target.
  */
 import { concatBytes } from "../../core/bytes.ts";
 import type { FuzzTarget } from "../../core/fuzz-target.ts";
@@ -9,13 +11,15 @@ import { PathTable } from "../../core/path-table.ts";
 import { RelayIngest } from "./ingest.ts";
 import { MessageReader } from "./session.ts";
 import { TRACKS } from "./wire/message.cases.ts";
-import { encodeAccept, encodeFrame, encodeHello, encodeKeepalive, encodeState, encodeTracks } from "./wire/message.ts";
+import { handshake } from "./handshake.cases.ts";
+import { encodeFrame, encodeKeepalive, encodeState, encodeTracks } from "./wire/message.ts";
 
 const PATH = "live/fuzz";
+const SECRET = "fuzz-secret-0123456789";
 const nal = (n: number) => Uint8Array.from([0, 0, 0, 2, n % 10 === 0 ? 0x65 : 0x41, n & 0xff]);
 
 function conversation(from: number, to: number): Uint8Array[] {
-  const out = [encodeHello(new Uint8Array(16), "A"), encodeAccept("A", 0), encodeState("live"), encodeTracks(TRACKS.slice(0, 2))];
+  const out = [encodeState("live"), encodeTracks(TRACKS.slice(0, 2))];
   for (let n = from; n < to; n++) {
     out.push(encodeFrame(0, n % 10 === 0, n * 3000, n * 3000 + 1500, 1000 + n, 1001 + n, nal(n)));
     out.push(encodeFrame(1, true, n * 1600, n * 1600, 1000 + n, 1001 + n, Uint8Array.from([0x21, n & 0xff])));
@@ -24,7 +28,7 @@ function conversation(from: number, to: number): Uint8Array[] {
 }
 
 const live = concatBytes(conversation(0, 12));
-const withStates = concatBytes([...conversation(0, 6), encodeState("waiting"), encodeKeepalive(5), ...conversation(3, 9).slice(2), encodeState("ended")]);
+const withStates = concatBytes([...conversation(0, 6), encodeState("waiting"), encodeKeepalive(5), ...conversation(3, 9), encodeState("ended")]);
 
 export const target: FuzzTarget = {
   name: "relay/ingest",
@@ -33,8 +37,8 @@ export const target: FuzzTarget = {
   run(input: Uint8Array) {
     const paths = new PathTable({ graceMs: 0, takeover: false, ringBytes: 1 << 14, ringFrames: 64 });
     paths.read(PATH);
-    const ingest = new RelayIngest(paths, PATH, "B", "fuzz-secret-0123456789", { accepted() {}, refused() {}, closed() {} });
-    ingest.connected({ send() {}, close() {} }, "fuzz:1");
+    const ingest = new RelayIngest(paths, PATH, "B", SECRET, { accepted() {}, refused() {}, closed() {} });
+    handshake(ingest, "A", SECRET);
     const reader = new MessageReader();
     try {
       const cut = input.length >> 1;
@@ -44,7 +48,7 @@ export const target: FuzzTarget = {
       }
       // A re-attach replays the same conversation: the resume path sees it too.
       ingest.disconnected();
-      ingest.connected({ send() {}, close() {} }, "fuzz:2");
+      handshake(ingest, "C", SECRET);
       new MessageReader().push(input, (m) => ingest.onMessage(m));
       ingest.flush();
     } finally {

@@ -3,7 +3,7 @@ import { PathBusyError, type PathTable } from "../../core/path-table.ts";
 import type { Publisher, Stream } from "../../core/stream.ts";
 import type { Track } from "../../core/track.ts";
 import { LatencyWindow } from "./latency.ts";
-import { answerHello } from "./session.ts";
+import { RelayClientHandshake } from "./session.ts";
 import { MAX_TRACKS, MsgType, type RelayMessage } from "./wire/message.ts";
 
 /** What the ingest needs from the connection to its upstream (a WebSocket in the listener). */
@@ -45,6 +45,9 @@ export class RelayIngest implements Publisher {
   private videoUp: number;
   private keysSinceConnect: number;
   private link: RelayLink | null;
+  private handshake: RelayClientHandshake | null;
+  /** The upstream of this connection proved the cluster secret (ACCEPT): media is taken only then. */
+  private authenticated: boolean;
   private closed: boolean;
   readonly hop = new LatencyWindow();
   readonly endToEnd = new LatencyWindow();
@@ -72,6 +75,8 @@ export class RelayIngest implements Publisher {
     this.videoUp = -1;
     this.keysSinceConnect = 0;
     this.link = null;
+    this.handshake = null;
+    this.authenticated = false;
     this.closed = false;
     this.frames = 0;
     this.framesSkipped = 0;
@@ -88,9 +93,11 @@ export class RelayIngest implements Publisher {
     return this.stream?.publisher === this;
   }
 
-  /** A new upstream connection is open (the handshake follows). */
-  connected(link: RelayLink, upstreamAddress: string): void {
+  /** A new connection to `upstreamId` at `upstreamAddress` is open (the handshake follows). */
+  connected(link: RelayLink, upstreamAddress: string, upstreamId: string): void {
     this.link = link;
+    this.handshake = new RelayClientHandshake(this.secret, this.path, this.nodeId, upstreamId);
+    this.authenticated = false;
     this.remoteAddress = upstreamAddress;
     this.tracks = [];
     this.keysSinceConnect = 0;
@@ -100,9 +107,13 @@ export class RelayIngest implements Publisher {
   onMessage(m: RelayMessage): void {
     switch (m.type) {
       case MsgType.Hello:
-        this.link?.send(answerHello(m, this.secret, this.path, this.nodeId));
+        if (this.handshake) this.link?.send(this.handshake.onHello(m));
         return;
       case MsgType.Accept:
+        if (!this.handshake) throw new ProtocolError("relay", "unexpected", "a second ACCEPT");
+        this.handshake.checkAccept(m);
+        this.handshake = null; // accepted once per connection
+        this.authenticated = true;
         this.upstream = m.nodeId;
         this.upstreamHops = m.hops;
         this.connects++;
@@ -111,23 +122,24 @@ export class RelayIngest implements Publisher {
       case MsgType.Refuse:
         this.events.refused(m.reason);
         return;
-      case MsgType.State:
-        if (m.state === "live") this.publish();
-        else if (m.state === "waiting") this.unpublish();
-        else {
-          // The origin's stream is over; so is ours, unless a local publisher has it now.
-          const s = this.stream;
-          if (s && (s.publisher === this || s.publisher === null)) this.paths.end(s); // stops this pull too
-        }
-        return;
-      case MsgType.Tracks:
-        return this.onTracks(m);
-      case MsgType.Frame:
-        return this.onFrame(m);
       case MsgType.Keepalive:
         return;
+      case MsgType.State:
+      case MsgType.Tracks:
+      case MsgType.Frame:
+        break;
       default:
         throw new ProtocolError("relay", "unexpected", `message type ${m.type} from an upstream`);
+    }
+    if (!this.authenticated) throw new ProtocolError("relay", "unauthenticated", `message type ${m.type} before the upstream proved the cluster secret`);
+    if (m.type === MsgType.Frame) return this.onFrame(m);
+    if (m.type === MsgType.Tracks) return this.onTracks(m);
+    if (m.state === "live") this.publish();
+    else if (m.state === "waiting") this.unpublish();
+    else {
+      // The origin's stream is over; so is ours, unless a local publisher has it now.
+      const s = this.stream;
+      if (s && (s.publisher === this || s.publisher === null)) this.paths.end(s); // stops this pull too
     }
   }
 
@@ -139,6 +151,8 @@ export class RelayIngest implements Publisher {
   /** The upstream connection is gone: readers wait for the next one (the grace period). */
   disconnected(): void {
     this.link = null;
+    this.handshake = null;
+    this.authenticated = false;
     if (this.published) {
       this.brokeAtMs = wallMs();
       this.unpublish();

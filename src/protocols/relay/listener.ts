@@ -150,7 +150,7 @@ function transport(ws: ServerWebSocket<RelayConn>): RelayTransport {
  * The downstream side: one WebSocket to the chosen upstream, feeding `ingest`. `onEnd` is called
  * once, when the connection is gone for any reason (closed, error, or silent for UPSTREAM_SILENCE_MS).
  */
-export function dialRelay(address: string, path: string, ingest: RelayIngest, log: Logger, onEnd: (reason: string, accepted: boolean) => void): RelayLink {
+export function dialRelay(upstreamId: string, address: string, path: string, ingest: RelayIngest, log: Logger, onEnd: (reason: string, accepted: boolean) => void): RelayLink {
   const url = `ws://${address}${RELAY_PREFIX}${path.split("/").map(encodeURIComponent).join("/")}`;
   const ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
@@ -188,19 +188,19 @@ export function dialRelay(address: string, path: string, ingest: RelayIngest, lo
     send: (bytes) => ws.readyState === WebSocket.OPEN && ws.send(bytes),
     close: (reason) => end(reason),
   };
-  ws.onopen = () => ingest.connected(link, address);
+  ws.onopen = () => ingest.connected(link, address, upstreamId);
   ws.onmessage = (e) => {
     lastRxMs = performance.now();
     if (!(e.data instanceof ArrayBuffer)) return end("text message from upstream");
     try {
       reader.push(new Uint8Array(e.data), (m) => {
-        if (m.type === MsgType.Accept) accepted = true;
         ingest.onMessage(m);
+        if (m.type === MsgType.Accept) accepted = true; // verified: onMessage throws otherwise
       });
       ingest.flush();
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      log.warn("relay protocol error from upstream", { path, upstream: address, error: err.message });
+      log.warn("relay protocol error from upstream", { path, upstream: upstreamId, address, error: err.message });
       end(err.message);
     }
   };

@@ -8,9 +8,10 @@ import { PathTable } from "../../core/path-table.ts";
 import type { Publisher, Stream } from "../../core/stream.ts";
 import { RelayEgress, type RelayTransport } from "./egress.ts";
 import { target as ingestFuzz } from "./ingest.fuzz.ts";
-import { RelayIngest } from "./ingest.ts";
-import { answerHello, MessageReader, RelayServerHandshake } from "./session.ts";
-import { MsgType, RelayMessage } from "./wire/message.ts";
+import { handshake } from "./handshake.cases.ts";
+import { RelayIngest, type RelayIngestEvents } from "./ingest.ts";
+import { MessageReader, RelayClientHandshake, RelayServerHandshake } from "./session.ts";
+import { encodeAccept, encodeHello, encodeState, MsgType, RelayMessage } from "./wire/message.ts";
 
 const SECRET = "unit-test-secret-0123456789";
 const PATH = "live/a";
@@ -85,7 +86,7 @@ describe("relay egress -> ingest", () => {
     const t = new FakeTransport();
     const egress = new RelayEgress(o.stream, o.paths, t, limits, "B");
     const d = downstream();
-    d.ingest.connected({ send() {}, close() {} }, "a:1");
+    handshake(d.ingest, "A", SECRET);
     d.feed(t.take());
     const s = d.paths.get(PATH)!;
     expect(s.state).toBe("live");
@@ -130,7 +131,7 @@ describe("relay egress -> ingest", () => {
     t.full = false;
     egress.onDrain();
     const d = downstream();
-    d.ingest.connected({ send() {}, close() {} }, "a:1");
+    handshake(d.ingest, "A", SECRET);
     d.feed(t.take());
     expect(o.stream.viewerSkips).toBe(1);
     const s = d.paths.get(PATH)!;
@@ -154,7 +155,7 @@ describe("relay egress -> ingest", () => {
     const d = downstream();
     const t1 = new FakeTransport();
     const e1 = new RelayEgress(o.stream, o.paths, t1, limits, "B");
-    d.ingest.connected({ send() {}, close() {} }, "a:1");
+    handshake(d.ingest, "A", SECRET);
     d.feed(t1.take()); // frames 10..14 (from the newest keyframe)
     e1.detach();
     d.ingest.disconnected();
@@ -163,7 +164,7 @@ describe("relay egress -> ingest", () => {
     pushFrames(o.stream, 15, 18); // lost in the gap
     const t2 = new FakeTransport();
     new RelayEgress(o.stream, o.paths, t2, limits, "B"); // the new upstream starts at keyframe 10 again
-    d.ingest.connected({ send() {}, close() {} }, "a:2");
+    handshake(d.ingest, "A", SECRET);
     d.feed(t2.take());
     expect(s.state).toBe("live");
     pushFrames(o.stream, 18, 25);
@@ -191,43 +192,79 @@ describe("relay egress -> ingest", () => {
 });
 
 describe("relay handshake", () => {
-  const hello = (h: RelayServerHandshake) => {
-    const m = new RelayMessage();
-    new MessageReader().push(h.hello(), (x) => Object.assign(m, x));
-    return m;
-  };
-  const auth = (bytes: Uint8Array) => {
-    const m = new RelayMessage();
-    new MessageReader().push(bytes, (x) => Object.assign(m, x));
-    return m;
-  };
+  const ingest = (secret: string | undefined, events: Partial<RelayIngestEvents> = {}) =>
+    new RelayIngest(table(), PATH, "B", secret, { accepted() {}, refused() {}, closed() {}, ...events });
 
-  test("the right secret is accepted; a wrong or missing one refused, with a clear reason", () => {
-    const h = new RelayServerHandshake("A", SECRET, PATH);
-    const ok = h.onAuth(auth(answerHello(hello(h), SECRET, PATH, "B")), 0, () => false);
-    expect(ok.refused).toBeNull();
-    const h2 = new RelayServerHandshake("A", SECRET, PATH);
-    expect(h2.onAuth(auth(answerHello(hello(h2), "wrong-secret-0123456789", PATH, "B")), 0, () => false).refused).toContain("authentication failed");
-    const h3 = new RelayServerHandshake("A", SECRET, PATH);
-    expect(h3.onAuth(auth(answerHello(hello(h3), undefined, PATH, "B")), 0, () => false).refused).toContain("wrong or missing cluster.secret");
-    const h4 = new RelayServerHandshake("A", undefined, PATH);
-    expect(h4.onAuth(auth(answerHello(hello(h4), SECRET, PATH, "B")), 0, () => false).refused).toContain("no cluster.secret");
+  test("the right secret both ways: accepted, and the ingest takes media only then", () => {
+    const accepted: string[] = [];
+    const i = ingest(SECRET, { accepted: (node) => void accepted.push(node) });
+    const frame = new RelayMessage();
+    new MessageReader().push(encodeState("live"), (m) => Object.assign(frame, m));
+    i.connected({ send() {}, close() {} }, "a:1", "A");
+    expect(() => i.onMessage(frame)).toThrow("before the upstream proved the cluster secret");
+    expect(handshake(i, "A", SECRET).refused).toBeNull();
+    expect(accepted).toEqual(["A"]);
+    i.onMessage(frame); // STATE live after ACCEPT: published
+    expect(i.published).toBe(true);
   });
 
-  test("a MAC for another path or replayed on another connection is refused", () => {
-    const h = new RelayServerHandshake("A", SECRET, PATH);
-    expect(h.onAuth(auth(answerHello(hello(h), SECRET, "live/other", "B")), 0, () => false).refused).not.toBeNull();
-    const first = new RelayServerHandshake("A", SECRET, PATH);
-    const bytes = answerHello(hello(first), SECRET, PATH, "B");
-    const second = new RelayServerHandshake("A", SECRET, PATH);
-    expect(second.onAuth(auth(bytes), 0, () => false).refused).not.toBeNull();
+  test("a downstream with a wrong or missing secret is refused, with a clear reason", () => {
+    expect(handshake(ingest("wrong-secret-0123456789"), "A", SECRET).refused).toContain("authentication failed");
+    expect(handshake(ingest(undefined), "A", SECRET).refused).toContain("wrong or missing cluster.secret");
+    expect(handshake(ingest(SECRET), "A", undefined).refused).toContain("no cluster.secret");
+  });
+
+  test("an upstream without the secret cannot pose as a holder: its ACCEPT is refused by the downstream", () => {
+    // An impostor that accepts anything: it answers AUTH with an ACCEPT it cannot sign.
+    const i = ingest(SECRET);
+    let auth: Uint8Array | null = null;
+    i.connected({ send: (b) => void (auth = b), close() {} }, "x:1", "X");
+    new MessageReader().push(encodeHello(new Uint8Array(16), "X"), (m) => i.onMessage(m));
+    expect(auth).not.toBeNull();
+    const accept = encodeAccept("X", 0, new Uint8Array(32));
+    expect(() => new MessageReader().push(accept, (m) => i.onMessage(m))).toThrow("did not prove the cluster secret");
+    // An ACCEPT signed for another downstream's AUTH (another client nonce) fails the same way.
+    const replayed = new RelayServerHandshake("A", SECRET, PATH);
+    let reply: Uint8Array | null = null;
+    const late = ingest(SECRET);
+    late.connected({ send() {}, close() {} }, "a:1", "A");
+    new MessageReader().push(replayed.hello(), (m) => late.onMessage(m));
+    const fresh = ingest(SECRET);
+    let freshAuth: Uint8Array | null = null;
+    fresh.connected({ send: (b) => void (freshAuth = b), close() {} }, "a:2", "A");
+    new MessageReader().push(replayed.hello(), (m) => fresh.onMessage(m));
+    new MessageReader().push(freshAuth!, (m) => void (reply = replayed.onAuth(m, 0, () => false).reply));
+    expect(() => new MessageReader().push(reply!, (m) => late.onMessage(m))).toThrow("did not prove the cluster secret");
+  });
+
+  test("the node that answers must be the one dialled", () => {
+    const i = ingest(SECRET);
+    i.connected({ send() {}, close() {} }, "a:1", "A");
+    expect(() => new MessageReader().push(encodeHello(new Uint8Array(16), "Z"), (m) => i.onMessage(m))).toThrow("dialled node A, node Z answered");
+  });
+
+  test("a MAC for another path, or replayed on another connection, is refused", () => {
+    const client = new RelayClientHandshake(SECRET, "live/other", "B", "A");
+    const server = new RelayServerHandshake("A", SECRET, PATH);
+    const hello = new RelayMessage();
+    new MessageReader().push(server.hello(), (m) => Object.assign(hello, m));
+    const auth = new RelayMessage();
+    new MessageReader().push(client.onHello(hello), (m) => Object.assign(auth, m));
+    expect(server.onAuth(auth, 0, () => false).refused).not.toBeNull(); // signed for live/other
+    const replayTo = new RelayServerHandshake("A", SECRET, "live/other"); // a fresh nonce
+    expect(replayTo.onAuth(auth, 0, () => false).refused).not.toBeNull();
   });
 
   test("a node this one pulls from is refused (a loop)", () => {
-    const h = new RelayServerHandshake("A", SECRET, PATH);
-    const r = h.onAuth(auth(answerHello(hello(h), SECRET, PATH, "B")), 1, (node) => node === "B");
+    const server = new RelayServerHandshake("A", SECRET, PATH);
+    const client = new RelayClientHandshake(SECRET, PATH, "B", "A");
+    const hello = new RelayMessage();
+    new MessageReader().push(server.hello(), (m) => Object.assign(hello, m));
+    const auth = new RelayMessage();
+    new MessageReader().push(client.onHello(hello), (m) => Object.assign(auth, m));
+    const r = server.onAuth(auth, 1, (node) => node === "B");
     expect(r.refused).toContain("loop");
-    expect(auth(r.reply).type).toBe(MsgType.Refuse);
+    new MessageReader().push(r.reply, (m) => expect(m.type).toBe(MsgType.Refuse));
   });
 });
 

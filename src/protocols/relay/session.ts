@@ -1,5 +1,5 @@
 import { ProtocolError } from "../../core/errors.ts";
-import { relayMac, relayNonce, verifyRelayMac } from "./wire/auth.ts";
+import { relayMac, relayNonce, upstreamMac, verifyRelayMac, verifyUpstreamMac } from "./wire/auth.ts";
 import {
   decodeRelayMessage,
   encodeAccept,
@@ -83,12 +83,41 @@ export class RelayServerHandshake {
     if (m.nodeId === this.nodeId || isDownstreamOfIt(m.nodeId)) {
       return refuse(RefuseCode.Loop, `node ${this.nodeId} pulls ${this.path} through ${m.nodeId}: that would be a loop`);
     }
-    return { reply: encodeAccept(this.nodeId, hops), refused: null, nodeId: m.nodeId };
+    return { reply: encodeAccept(this.nodeId, hops, upstreamMac(this.secret, this.nonce, m.nonce, this.path, this.nodeId)), refused: null, nodeId: m.nodeId };
   }
 }
 
-/** The downstream side: answers HELLO with AUTH; a missing secret still answers (and is refused clearly). */
-export function answerHello(m: RelayMessage, secret: string | undefined, path: string, nodeId: string): Uint8Array {
-  if (m.version !== RELAY_VERSION) throw new ProtocolError("relay", "version", `upstream speaks relay version ${m.version}, this node ${RELAY_VERSION}`);
-  return encodeAuth(nodeId, secret === undefined ? new Uint8Array(32) : relayMac(secret, m.nonce, path, nodeId));
+/**
+ * The downstream side of one connection: answers HELLO with AUTH (with no secret it still answers,
+ * and is refused with a clear reason), then checks that ACCEPT proves the secret too — an upstream
+ * that cannot is an impostor, whatever the registry says — and comes from the node it dialled.
+ */
+export class RelayClientHandshake {
+  readonly nonce = relayNonce();
+  private upstreamNonce: Uint8Array | null = null;
+
+  constructor(
+    readonly secret: string | undefined,
+    readonly path: string,
+    readonly nodeId: string,
+    /** The node the registry named at the address dialled. */
+    readonly expected: string,
+  ) {}
+
+  onHello(m: RelayMessage): Uint8Array {
+    if (m.version !== RELAY_VERSION) throw new ProtocolError("relay", "version", `upstream speaks relay version ${m.version}, this node ${RELAY_VERSION}`);
+    if (m.nodeId !== this.expected) throw new ProtocolError("relay", "wrong-node", `dialled node ${this.expected}, node ${m.nodeId} answered`);
+    this.upstreamNonce = m.nonce.slice();
+    return encodeAuth(this.nodeId, this.nonce, this.secret === undefined ? new Uint8Array(32) : relayMac(this.secret, m.nonce, this.path, this.nodeId));
+  }
+
+  /** Throws ProtocolError unless ACCEPT answers our AUTH with the cluster secret. */
+  checkAccept(m: RelayMessage): void {
+    const ok =
+      this.upstreamNonce !== null &&
+      this.secret !== undefined &&
+      m.nodeId === this.expected &&
+      verifyUpstreamMac(this.secret, this.upstreamNonce, this.nonce, this.path, m.nodeId, m.mac);
+    if (!ok) throw new ProtocolError("relay", "bad-upstream", `upstream ${m.nodeId} did not prove the cluster secret`);
+  }
 }

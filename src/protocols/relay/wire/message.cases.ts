@@ -34,8 +34,8 @@ const nals = Uint8Array.from([0, 0, 0, 5, 0x65, 0x88, 0x84, 0x00, 0x33]);
 
 export const RELAY_CASES: RelayCase[] = [
   { name: "hello", bytes: encodeHello(nonce, "node-a") },
-  { name: "auth", bytes: encodeAuth("node-b", mac) },
-  { name: "accept", bytes: encodeAccept("node-a", 2) },
+  { name: "auth", bytes: encodeAuth("node-b", nonce, mac) },
+  { name: "accept", bytes: encodeAccept("node-a", 2, mac) },
   { name: "refuse", bytes: encodeRefuse(RefuseCode.BadAuth, "bad cluster secret") },
   { name: "tracks", bytes: encodeTracks(TRACKS) },
   { name: "frame key", bytes: encodeFrame(0, true, 900_000, 903_000, 1_764_000_000_123.25, 1_764_000_000_124.5, nals) },

@@ -4,8 +4,8 @@
  * transport write and one message may span several reads. Pure: bytes in, messages out.
  *
  *   HELLO     server -> client  version u8, nonce [16], nodeId str8
- *   AUTH      client -> server  version u8, nodeId str8, mac [32] (HMAC-SHA256, see auth.ts)
- *   ACCEPT    server -> client  nodeId str8, hops u8 (the server's distance from the origin)
+ *   AUTH      client -> server  version u8, nodeId str8, nonce [16], mac [32] (HMAC-SHA256, see auth.ts)
+ *   ACCEPT    server -> client  nodeId str8, hops u8 (the server's distance from the origin), mac [32]
  *   REFUSE    server -> client  code u8, reason str16
  *   TRACKS    server -> client  count u8, count x track (id u8, codec u8, clockRate u32, configVersion u32,
  *                               configLength u32 (0xffffffff: none), config, info: flags u8 + present fields)
@@ -188,11 +188,13 @@ export function decodeRelayMessage(buf: Uint8Array, offset: number, out: RelayMe
     case MsgType.Auth:
       out.version = r.u8("version");
       out.nodeId = nodeId(r);
+      out.nonce = r.bytes(NONCE_BYTES, "nonce");
       out.mac = r.bytes(MAC_BYTES, "mac");
       break;
     case MsgType.Accept:
       out.nodeId = nodeId(r);
       out.hops = r.u8("hops");
+      out.mac = r.bytes(MAC_BYTES, "mac");
       break;
     case MsgType.Refuse:
       out.code = r.u8("code");
@@ -302,19 +304,23 @@ export function encodeHello(nonce: Uint8Array, node: string): Uint8Array {
   }, 1 + NONCE_BYTES + 1 + id.length);
 }
 
-export function encodeAuth(node: string, mac: Uint8Array): Uint8Array {
+export function encodeAuth(node: string, nonce: Uint8Array, mac: Uint8Array): Uint8Array {
   const id = idBytes(node);
   return message(MsgType.Auth, (b, _v, at) => {
     b[at] = RELAY_VERSION;
-    b.set(mac.subarray(0, MAC_BYTES), putStr8(b, at + 1, id));
-  }, 1 + 1 + id.length + MAC_BYTES);
+    const n = putStr8(b, at + 1, id);
+    b.set(nonce.subarray(0, NONCE_BYTES), n);
+    b.set(mac.subarray(0, MAC_BYTES), n + NONCE_BYTES);
+  }, 1 + 1 + id.length + NONCE_BYTES + MAC_BYTES);
 }
 
-export function encodeAccept(node: string, hops: number): Uint8Array {
+export function encodeAccept(node: string, hops: number, mac: Uint8Array): Uint8Array {
   const id = idBytes(node);
   return message(MsgType.Accept, (b, _v, at) => {
-    b[putStr8(b, at, id)] = Math.min(hops, 255);
-  }, 1 + id.length + 1);
+    const n = putStr8(b, at, id);
+    b[n] = Math.min(hops, 255);
+    b.set(mac.subarray(0, MAC_BYTES), n + 1);
+  }, 1 + id.length + 1 + MAC_BYTES);
 }
 
 export function encodeRefuse(code: RefuseCode, reason: string): Uint8Array {
