@@ -6,7 +6,9 @@
  * on every relay node. Each frame carries the origin's ingest time and the sending node's send time
  * (the relay wire), so every node measures its hop (send at the node before -> receipt here) and
  * the path from ingest at the origin. All nodes share this process's one thread: a hop's latency
- * includes waiting for the other nodes' work, so the figures are an upper bound of separate nodes.
+ * includes waiting for the other nodes' work; --processes (relay-processes.ts) runs each node on
+ * its own. Both read one clock, as nodes on one machine do; across machines the end-to-end figure
+ * also holds the clocks' offset (NTP keeps it to about a millisecond).
  */
 import { MemoryRegistry, MemoryRegistryStore } from "../cluster/memory-registry.ts";
 import { RelayIngest } from "../protocols/relay/ingest.ts";
@@ -218,7 +220,7 @@ export async function runRelayBench(o: RelayBenchOptions): Promise<RelayBenchRep
 
 export function relayReportText(r: RelayBenchReport): string {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "-");
-  const where = r.processes ? "one process per node, Redis registry; each node's newest 1,024 frames" : "nodes in one process; every frame of the window";
+  const where = r.processes ? "one process per node, Redis registry; each node's frames since its pull began, the newest 1,024 at most" : "nodes in one process; every frame of the window";
   const lines = [`relay latency on loopback, ${r.bitrateMbps} Mbit/s, ${r.durationS} s per chain (ms; ${where})`, "hops  hop        p50     p99     max  frames"];
   for (const c of r.chains) {
     c.perHop.forEach((h, i) => lines.push(`${String(c.hops).padEnd(6)}${`n${i}->n${i + 1}`.padEnd(9)}${f(h.p50).padStart(6)}  ${f(h.p99).padStart(6)}  ${f(h.max).padStart(6)}  ${h.samples}`));
