@@ -112,6 +112,23 @@ describe("relay between two nodes", () => {
     await reading;
   }, 30_000);
 
+  test("the publisher reconnects to A within the grace period: B's reader stays, timestamps run on", async () => {
+    const file = tempFile("relay-b-reconnect.flv");
+    const dialsBefore = (await api(b, "/api/v1/server")).relay.upstreamDials;
+    const reading = readToFile(`rtmp://127.0.0.1:${b.ports.rtmp}/live/relay`, file, { seconds: 7, timeoutMs: 40_000 });
+    await until("B relaying", () => api(b, "/api/v1/streams/live/relay"), (s) => s.publisher?.protocol === "relay" && s.publisher.stats.frames > 60);
+    await pub!.stop(); // the publisher drops...
+    await until("B waiting", () => api(b, "/api/v1/streams/live/relay"), (s) => s.state === "waiting", 5000);
+    pub = publishLavfi(`rtmp://127.0.0.1:${a.ports.rtmp}/live/relay`, { seconds: 60 }); // ... and comes back
+    await until("B live again", () => api(b, "/api/v1/streams/live/relay"), (s) => s.state === "live", 10_000);
+    await reading;
+    const probe = await ffprobe(file);
+    assertMonotonicDts(probe.video!.packets, { label: "video across the reconnect" });
+    assertMonotonicDts(probe.audio!.packets, { label: "audio across the reconnect" });
+    expect(probe.video!.packets.length).toBeGreaterThanOrEqual(120);
+    expect((await api(b, "/api/v1/server")).relay.upstreamDials - dialsBefore).toBe(1); // one relay connection throughout
+  }, 60_000);
+
   test("the pull stops a linger after B's last reader; the publisher's end reaches B's readers", async () => {
     await until("B's pull gone after the linger", () => api(b, "/api/v1/server"), (s) => s.relay.pulls === 0, 10_000);
     const tree = await api(a, "/api/v1/cluster");
