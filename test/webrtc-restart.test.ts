@@ -4,9 +4,9 @@
  * PATCH themselves and apply our answer fragment. Frames keep decoding, the session and its DTLS
  * stay (no second handshake), and the peer moves to a new candidate pair. Then the PATCH answers
  * for everything else: trickle 204, a stale ETag 412, a bad fragment 400, a wrong type 415. A
- * @roamhq/wrtc viewer (libwebrtc in-process) restarts too, with `createOffer({ iceRestart: true })`.
- * (A wrtc 0.10 publisher is left out: after that renegotiation its libwebrtc sends an RTCP BYE for
- * its video SSRC and goes on sending, and the WHIP ingest ends the session on a BYE.)
+ * @roamhq/wrtc viewer and publisher (libwebrtc in-process) restart too, with `createOffer({ iceRestart:
+ * true })` (after that renegotiation the wrtc 0.10 publisher sends an RTCP BYE for its video SSRC and
+ * goes on sending on it: the WHIP ingest ends a session only on a BYE that no media follows).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
@@ -273,6 +273,32 @@ describe("ICE restart over PATCH with @roamhq/wrtc", () => {
       expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 1 });
     } finally {
       await view?.stop();
+      await pub.stop();
+    }
+  }, 60_000);
+
+  test("a wrtc WHIP publisher restarts ICE: a new pair, its BYE for the renegotiated sender is not an end, frames keep coming", async () => {
+    const path = "live/restart-wrtc-pub";
+    const pub = await WrtcPublisher.start(spate.httpUrl(`/${path}/whip`), { codec: "vp8", maxMs: 60_000 });
+    try {
+      await waitFor("published video", async () => (await videoFrames(path)) > 30, 15_000);
+      const rpc = pub.pc as unknown as RestartablePc;
+      const before = await wrtcPair(rpc);
+      await wrtcRestart(rpc, pub.location);
+      const after = await waitFor("wrtc publisher restart: a new selected pair", async () => {
+        const p = await wrtcPair(rpc);
+        return p && p !== before ? p : null;
+      }, 15_000);
+      // Past the BYE grace period (500 ms): still the same live publisher, and media still rising.
+      await Bun.sleep(1500);
+      const s0 = await videoFrames(path);
+      await waitFor("wrtc publisher restart: 30 more frames ingested", async () => (await videoFrames(path)) - s0 >= 30, 20_000);
+      const info = await spate.api(`/api/v1/streams/${path}`);
+      console.log(`wrtc publisher ICE restart: pair ${before} -> ${after}; byesIgnored ${info.publisher.stats.byesIgnored}`);
+      expect(info.state).toBe("live");
+      expect(info.publisher.stats.byesIgnored).toBeGreaterThan(0);
+      expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 0 });
+    } finally {
       await pub.stop();
     }
   }, 60_000);

@@ -31,6 +31,8 @@ export const REPORT_INTERVAL_MS = 1000;
 /** What REMB tells the publisher it may send (bits/s). */
 export const REMB_BPS = 4_000_000;
 const TICK_MS = 50;
+/** An RTCP BYE ends the session when no RTP follows it for this long. */
+export const BYE_GRACE_MS = 500;
 /**
  * Browsers send a keyframe only at the start and when asked: segmenters (LL-HLS, DASH cut at
  * keyframes) and joining RTMP/SRT readers (which start at one) need them regularly.
@@ -59,6 +61,12 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, 
   nacksSent = 0;
   private readonly out = new Uint8Array(1500);
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** When an RTCP BYE came (-1: none pending), and the RTP packet count then. */
+  private byeAtMs = -1;
+  private packetsAtBye = 0;
+  private rtpPackets = 0;
+  /** BYEs followed by more media (not an end). */
+  byesIgnored = 0;
   private lastPliMs = -Infinity;
   private lastReportMs = 0;
   private keyframeWanted = false;
@@ -101,6 +109,7 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, 
     } catch {
       return;
     }
+    this.rtpPackets++;
     const m = this.byPt.get(p.payloadType);
     if (!m) return; // RTX, RED, FEC we did not negotiate, or padding probes
     if (m.ssrc === 0) m.ssrc = p.ssrc;
@@ -117,7 +126,11 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, 
     const r = this.rtcp;
     try {
       r.reset(buf.length === len ? buf : buf.subarray(0, len));
-      while (r.next()) if (r.packetType === PT_BYE) return this.session.close("publisher sent RTCP BYE");
+      while (r.next()) {
+        if (r.packetType !== PT_BYE || this.byeAtMs >= 0) continue;
+        this.byeAtMs = this.now();
+        this.packetsAtBye = this.rtpPackets;
+      }
     } catch {
       // malformed compound: ignored
     }
@@ -181,6 +194,7 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, 
       framesIn: this.framesIn,
       plisSent: this.plisSent,
       nacksSent: this.nacksSent,
+      byesIgnored: this.byesIgnored,
       // Straight WHIP -> WHEP: packets the RTP writer took as they came vs. made from frames.
       rtpWriter: this.rtpWriter ? { packetsForwarded: this.rtpWriter.packetsForwarded, packetsPacketized: this.rtpWriter.packetsEncoded, framesPacketized: this.rtpWriter.framesEncoded } : null,
       tracks: this.medias.map((m) => ({
@@ -202,6 +216,13 @@ export class WhipIngest implements Publisher, SessionHandler, MediaIngestOwner, 
   private tick(): void {
     if (!this.session.connected) return;
     const now = this.now();
+    if (this.byeAtMs >= 0 && now - this.byeAtMs >= BYE_GRACE_MS) {
+      // RFC 3550 §6.6: the publisher's sources left — unless media kept coming (libwebrtc sends a
+      // BYE for a sender it renegotiates, e.g. after an ICE restart, and goes on with the same SSRC).
+      if (this.rtpPackets === this.packetsAtBye) return this.session.close("publisher sent RTCP BYE");
+      this.byeAtMs = -1;
+      this.byesIgnored++;
+    }
     let wantKey = this.keyframeWanted;
     for (const m of this.medias) {
       m.reorder.tick(now);
