@@ -46,13 +46,15 @@ const tracksLive = async (path: string, kinds: string[]) => {
 };
 
 describe("WHEP to Chromium", () => {
-  test("Chromium WHIP (H.264 + Opus) -> Chromium WHEP: video decodes for 10 s, audio samples rise, nothing lost", async () => {
-    const path = "live/whep-browser";
+  for (const codec of ["h264", "vp8"] as const) test(`Chromium WHIP (${codec} + Opus) -> Chromium WHEP: video decodes for 10 s, audio samples rise, nothing lost`, async () => {
+    const path = `live/whep-browser-${codec}`;
     const pub = await webrtcPage(browser, pageServer);
     const view = await webrtcPage(browser, pageServer);
     try {
-      await pub.evaluate(`publish(${JSON.stringify(spate.httpUrl(`/${path}/whip`))}, "h264")`);
+      await pub.evaluate(`publish(${JSON.stringify(spate.httpUrl(`/${path}/whip`))}, ${JSON.stringify(codec)})`);
       await waitFor("published tracks", () => tracksLive(path, ["video", "audio"]), 15_000);
+      const tracks = (await spate.api(`/api/v1/streams/${path}`)).tracks as { kind: string; codec: string }[];
+      expect(tracks.map((t) => t.codec).sort()).toEqual(["opus", codec].sort());
       await view.evaluate(`play(${JSON.stringify(spate.httpUrl(`/${path}/whep`))})`);
       const firstMs = (await view.evaluate("timeToFirstFrame(5000)")) as number;
       console.log(`WHIP -> WHEP (Chromium -> Chromium): first frame decoded ${firstMs.toFixed(0)} ms after the WHEP POST`);
@@ -68,7 +70,7 @@ describe("WHEP to Chromium", () => {
         expect(samples[i]!.video!.framesDecoded!).toBeGreaterThan(samples[i - 1]!.video!.framesDecoded!);
         expect(samples[i]!.audio!.totalSamplesReceived!).toBeGreaterThan(samples[i - 1]!.audio!.totalSamplesReceived!);
       }
-      console.log(`WHEP viewer after 10 s: ${JSON.stringify(last)}`);
+      console.log(`WHEP viewer (${codec}) after 10 s: ${JSON.stringify(last)}`);
       expect(last.video!.framesDecoded!).toBeGreaterThan(150);
       expect(last.video!.packetsLost).toBe(0);
       expect(last.audio!.packetsLost).toBe(0);
@@ -77,6 +79,7 @@ describe("WHEP to Chromium", () => {
       // DELETE ends the viewer's session at once.
       expect(await view.evaluate("stopViewer(true)")).toBe(200);
       expect((await spate.api("/api/v1/server")).webrtc.sessions).toEqual({ whip: 1, whep: 0 });
+      if (codec !== "h264") return;
       // A viewer whose page just goes away (no DELETE) is dropped within 10 s.
       const gone = await webrtcPage(browser, pageServer);
       await gone.evaluate(`play(${JSON.stringify(spate.httpUrl(`/${path}/whep`))})`);
