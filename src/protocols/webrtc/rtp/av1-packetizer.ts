@@ -9,10 +9,10 @@
  */
 import { ObuReader, OBU_SEQUENCE_HEADER, OBU_TEMPORAL_DELIMITER } from "../../../codecs/av1-obu.ts";
 import { leb128Size, writeLeb128 } from "../../../codecs/bits.ts";
-import { assert, ProtocolError } from "../../../core/errors.ts";
+import { ProtocolError } from "../../../core/errors.ts";
 import type { Frame } from "../../../core/frame.ts";
 import { VIDEO_CLOCK } from "../../../core/track.ts";
-import { DEFAULT_MAX_PAYLOAD, MAX_FRAME_BYTES, MIN_MAX_PAYLOAD, PayloadBatch, rtpTimestamp, type PacketizerOptions } from "./payload-batch.ts";
+import { MAX_FRAME_BYTES, PayloadBatch, RtpPacketizer, type PacketizerOptions } from "./payload-batch.ts";
 
 export const AGG_Z = 0x80;
 export const AGG_Y = 0x40;
@@ -25,12 +25,7 @@ const MIN_FRAGMENT = 4;
 
 const EMPTY = new Uint8Array(0);
 
-export class Av1Packetizer {
-  readonly maxPayload: number;
-  readonly clockRate: number;
-  timestampOffset: number;
-  sequenceNumber: number;
-  framesRefused: number;
+export class Av1Packetizer extends RtpPacketizer {
   /** The sequence header OBU from the track's av1C (with its obu_size), or empty. */
   private seqHeader: Uint8Array;
   private readonly reader: ObuReader;
@@ -50,12 +45,7 @@ export class Av1Packetizer {
   private lastLenSize: number;
 
   constructor(opts: PacketizerOptions = {}) {
-    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    assert(this.maxPayload >= MIN_MAX_PAYLOAD, `max payload ${this.maxPayload} < ${MIN_MAX_PAYLOAD}`);
-    this.clockRate = opts.clockRate ?? VIDEO_CLOCK;
-    this.timestampOffset = opts.timestampOffset ?? 0;
-    this.sequenceNumber = opts.sequenceNumber ?? 0;
-    this.framesRefused = 0;
+    super(opts, VIDEO_CLOCK);
     this.seqHeader = EMPTY;
     this.reader = new ObuReader();
     this.srcs = new Array<Uint8Array>(MAX_OBUS_PER_FRAME).fill(EMPTY);
@@ -81,12 +71,10 @@ export class Av1Packetizer {
   }
 
   packetize(frame: Frame, out: PayloadBatch): number {
-    const ts = rtpTimestamp(frame.pts, this.clockRate, VIDEO_CLOCK, this.timestampOffset);
+    const ts = this.timestampOf(frame);
     const n = this.plan(frame.payload, frame.keyframe);
     if (n <= 0) {
-      if (n < 0) this.framesRefused++;
-      out.reset(ts, this.sequenceNumber, 0, 0);
-      return 0;
+      return this.nothing(out, ts, n < 0);
     }
     let bytes = 0;
     for (let i = 0; i < n; i++) bytes += this.ends[i]! - this.starts[i]!;

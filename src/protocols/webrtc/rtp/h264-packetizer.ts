@@ -6,10 +6,9 @@
  * sprop-parameter-sets. Access unit delimiters and filler data are not sent.
  */
 import { parseAvcConfig } from "../../../codecs/h264.ts";
-import { assert } from "../../../core/errors.ts";
 import type { Frame } from "../../../core/frame.ts";
 import { VIDEO_CLOCK } from "../../../core/track.ts";
-import { DEFAULT_MAX_PAYLOAD, MAX_FRAME_BYTES, MIN_MAX_PAYLOAD, PayloadBatch, rtpTimestamp, type PacketizerOptions } from "./payload-batch.ts";
+import { MAX_FRAME_BYTES, PayloadBatch, RtpPacketizer, type PacketizerOptions } from "./payload-batch.ts";
 
 export const NAL_STAP_A = 24;
 export const NAL_STAP_B = 25;
@@ -26,14 +25,7 @@ export const MAX_NALS_PER_FRAME = 4096 + 64;
 
 const EMPTY = new Uint8Array(0);
 
-export class H264Packetizer {
-  readonly maxPayload: number;
-  readonly clockRate: number;
-  timestampOffset: number;
-  /** Next RTP sequence number. */
-  sequenceNumber: number;
-  /** Frames refused: malformed NAL lengths or too big. */
-  framesRefused: number;
+export class H264Packetizer extends RtpPacketizer {
   private lengthSize: number;
   /** SPS and PPS from the track's avcC, sent before each keyframe. */
   private params: Uint8Array[];
@@ -43,12 +35,7 @@ export class H264Packetizer {
   private readonly ends: Int32Array;
 
   constructor(opts: PacketizerOptions = {}) {
-    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    assert(this.maxPayload >= MIN_MAX_PAYLOAD, `max payload ${this.maxPayload} < ${MIN_MAX_PAYLOAD}`);
-    this.clockRate = opts.clockRate ?? VIDEO_CLOCK;
-    this.timestampOffset = opts.timestampOffset ?? 0;
-    this.sequenceNumber = opts.sequenceNumber ?? 0;
-    this.framesRefused = 0;
+    super(opts, VIDEO_CLOCK);
     this.lengthSize = 4;
     this.params = [];
     this.srcs = new Array<Uint8Array>(MAX_NALS_PER_FRAME).fill(EMPTY);
@@ -73,11 +60,9 @@ export class H264Packetizer {
    */
   packetize(frame: Frame, out: PayloadBatch): number {
     const n = this.plan(frame.payload, frame.keyframe);
-    const ts = rtpTimestamp(frame.pts, this.clockRate, VIDEO_CLOCK, this.timestampOffset);
+    const ts = this.timestampOf(frame);
     if (n <= 0) {
-      if (n < 0) this.framesRefused++;
-      out.reset(ts, this.sequenceNumber, 0, 0);
-      return 0;
+      return this.nothing(out, ts, n < 0);
     }
     let bytes = 0;
     let packets = 0;

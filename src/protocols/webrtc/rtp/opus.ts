@@ -3,39 +3,25 @@
  * 48 kHz whatever the input rate (§4.1). The marker bit is left clear: we do not signal the start
  * of a talkspurt after DTX (§4.1 makes it optional).
  */
-import { assert } from "../../../core/errors.ts";
 import type { Frame } from "../../../core/frame.ts";
 import { Depacketizer, type DepacketizerOptions, type FrameSink } from "./depacketizer.ts";
-import { DEFAULT_MAX_PAYLOAD, MIN_MAX_PAYLOAD, PayloadBatch, rtpTimestamp, type PacketizerOptions } from "./payload-batch.ts";
+import { PayloadBatch, RtpPacketizer, type PacketizerOptions } from "./payload-batch.ts";
 
 export const OPUS_RTP_CLOCK = 48_000;
 /** RFC 6716 §3.4 R5: a 120 ms packet of 48 code-3 frames at most 1,275 bytes each, plus its headers. */
 export const MAX_OPUS_PACKET_BYTES = 61_440;
 
-export class OpusPacketizer {
-  readonly maxPayload: number;
-  readonly clockRate: number;
-  timestampOffset: number;
-  sequenceNumber: number;
-  /** Packets over maxPayload (an Opus packet cannot be split): not sent. */
-  framesRefused: number;
+export class OpusPacketizer extends RtpPacketizer {
 
   constructor(opts: PacketizerOptions = {}) {
-    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    assert(this.maxPayload >= MIN_MAX_PAYLOAD, `max payload ${this.maxPayload} < ${MIN_MAX_PAYLOAD}`);
-    this.clockRate = opts.clockRate ?? OPUS_RTP_CLOCK;
-    this.timestampOffset = opts.timestampOffset ?? 0;
-    this.sequenceNumber = opts.sequenceNumber ?? 0;
-    this.framesRefused = 0;
+    super(opts, OPUS_RTP_CLOCK);
   }
 
   packetize(frame: Frame, out: PayloadBatch): number {
     const p = frame.payload;
-    const ts = rtpTimestamp(frame.pts, this.clockRate, OPUS_RTP_CLOCK, this.timestampOffset);
+    const ts = this.timestampOf(frame);
     if (p.length === 0 || p.length > this.maxPayload) {
-      if (p.length) this.framesRefused++;
-      out.reset(ts, this.sequenceNumber, 0, 0);
-      return 0;
+      return this.nothing(out, ts, p.length > 0);
     }
     out.reset(ts, this.sequenceNumber, 1, p.length);
     out.buf.set(p, out.begin());

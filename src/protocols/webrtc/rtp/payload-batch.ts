@@ -145,3 +145,40 @@ export interface Packetizer {
   framesRefused: number;
   packetize(frame: Frame, out: PayloadBatch): number;
 }
+
+/** What every codec's packetizer keeps: its limits, clocks and sequence, and the refusal count. */
+export abstract class RtpPacketizer implements Packetizer {
+  readonly maxPayload: number;
+  /** Ticks per second of the frames' pts. */
+  readonly clockRate: number;
+  timestampOffset: number;
+  sequenceNumber: number;
+  framesRefused: number;
+
+  constructor(
+    opts: PacketizerOptions,
+    /** The codec's RTP clock (90 kHz video, 48 kHz Opus). */
+    protected readonly rtpClock: number,
+  ) {
+    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    assert(this.maxPayload >= MIN_MAX_PAYLOAD, `max payload ${this.maxPayload} < ${MIN_MAX_PAYLOAD}`);
+    this.clockRate = opts.clockRate ?? rtpClock;
+    this.timestampOffset = opts.timestampOffset ?? 0;
+    this.sequenceNumber = opts.sequenceNumber ?? 0;
+    this.framesRefused = 0;
+  }
+
+  abstract packetize(frame: Frame, out: PayloadBatch): number;
+
+  /** The frame's RTP timestamp. */
+  protected timestampOf(frame: Frame): number {
+    return rtpTimestamp(frame.pts, this.clockRate, this.rtpClock, this.timestampOffset);
+  }
+
+  /** No packets for this frame (an empty batch at `ts`); counted as refused when `refused`. */
+  protected nothing(out: PayloadBatch, ts: number, refused: boolean): 0 {
+    if (refused) this.framesRefused++;
+    out.reset(ts, this.sequenceNumber, 0, 0);
+    return 0;
+  }
+}

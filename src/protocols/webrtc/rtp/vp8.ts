@@ -3,11 +3,10 @@
  * (§5: one partition after another, no partition boundaries kept), and a keyframe told by the VP8
  * payload header's P bit (§4.3, RFC 6386 §9.1) in the first packet of the frame.
  */
-import { assert } from "../../../core/errors.ts";
 import type { Frame } from "../../../core/frame.ts";
 import { VIDEO_CLOCK } from "../../../core/track.ts";
 import { Depacketizer, type DepacketizerOptions, type FrameSink } from "./depacketizer.ts";
-import { DEFAULT_MAX_PAYLOAD, MAX_FRAME_BYTES, MIN_MAX_PAYLOAD, PayloadBatch, rtpTimestamp, type PacketizerOptions } from "./payload-batch.ts";
+import { MAX_FRAME_BYTES, PayloadBatch, RtpPacketizer, type PacketizerOptions } from "./payload-batch.ts";
 
 /** The payload descriptor (§4.2); -1 marks an absent optional field. */
 export class Vp8Descriptor {
@@ -71,33 +70,21 @@ export function decodeVp8Descriptor(p: Uint8Array, d: Vp8Descriptor): number {
 /** Descriptor we send: X, S on the frame's first packet, PID 0, and a 15-bit PictureID. */
 const DESCRIPTOR_SIZE = 4;
 
-export class Vp8Packetizer {
-  readonly maxPayload: number;
-  readonly clockRate: number;
-  timestampOffset: number;
-  sequenceNumber: number;
+export class Vp8Packetizer extends RtpPacketizer {
   /** 15-bit PictureID of the next frame (§4.2: lets the receiver tell frames apart across losses). */
   pictureId: number;
-  framesRefused: number;
 
   constructor(opts: PacketizerOptions & { pictureId?: number } = {}) {
-    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    assert(this.maxPayload >= MIN_MAX_PAYLOAD, `max payload ${this.maxPayload} < ${MIN_MAX_PAYLOAD}`);
-    this.clockRate = opts.clockRate ?? VIDEO_CLOCK;
-    this.timestampOffset = opts.timestampOffset ?? 0;
-    this.sequenceNumber = opts.sequenceNumber ?? 0;
+    super(opts, VIDEO_CLOCK);
     this.pictureId = (opts.pictureId ?? 0) & 0x7fff;
-    this.framesRefused = 0;
   }
 
   packetize(frame: Frame, out: PayloadBatch): number {
     const p = frame.payload;
-    const ts = rtpTimestamp(frame.pts, this.clockRate, VIDEO_CLOCK, this.timestampOffset);
+    const ts = this.timestampOf(frame);
     const body = this.maxPayload - DESCRIPTOR_SIZE;
     if (p.length === 0 || p.length > MAX_FRAME_BYTES) {
-      if (p.length) this.framesRefused++;
-      out.reset(ts, this.sequenceNumber, 0, 0);
-      return 0;
+      return this.nothing(out, ts, p.length > 0);
     }
     const packets = Math.ceil(p.length / body);
     out.reset(ts, this.sequenceNumber, packets, p.length + packets * DESCRIPTOR_SIZE);

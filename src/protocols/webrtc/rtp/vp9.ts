@@ -7,42 +7,30 @@
  * layer 0).
  */
 import { parseVp9FrameHeader } from "../../../codecs/vp9.ts";
-import { assert, ProtocolError } from "../../../core/errors.ts";
+import { ProtocolError } from "../../../core/errors.ts";
 import type { Frame } from "../../../core/frame.ts";
 import { VIDEO_CLOCK } from "../../../core/track.ts";
 import { Depacketizer, type DepacketizerOptions, type FrameSink } from "./depacketizer.ts";
-import { DEFAULT_MAX_PAYLOAD, MAX_FRAME_BYTES, MIN_MAX_PAYLOAD, PayloadBatch, rtpTimestamp, type PacketizerOptions } from "./payload-batch.ts";
+import { MAX_FRAME_BYTES, PayloadBatch, RtpPacketizer, type PacketizerOptions } from "./payload-batch.ts";
 import { decodeVp9Descriptor, Vp9Descriptor, vp9DescriptorSize, writeVp9Descriptor } from "./vp9-descriptor.ts";
 
 /** A superframe holds at most 8 frames (VP9 spec §B.3: frames_in_superframe_minus_1 is 3 bits). */
 const MAX_LAYER_FRAMES = 8;
 
-export class Vp9Packetizer {
-  readonly maxPayload: number;
-  readonly clockRate: number;
-  timestampOffset: number;
-  sequenceNumber: number;
+export class Vp9Packetizer extends RtpPacketizer {
   /** 15-bit PictureID of the next frame. */
   pictureId: number;
-  framesRefused: number;
 
   constructor(opts: PacketizerOptions & { pictureId?: number } = {}) {
-    this.maxPayload = opts.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    assert(this.maxPayload >= MIN_MAX_PAYLOAD, `max payload ${this.maxPayload} < ${MIN_MAX_PAYLOAD}`);
-    this.clockRate = opts.clockRate ?? VIDEO_CLOCK;
-    this.timestampOffset = opts.timestampOffset ?? 0;
-    this.sequenceNumber = opts.sequenceNumber ?? 0;
+    super(opts, VIDEO_CLOCK);
     this.pictureId = (opts.pictureId ?? 0) & 0x7fff;
-    this.framesRefused = 0;
   }
 
   packetize(frame: Frame, out: PayloadBatch): number {
     const p = frame.payload;
-    const ts = rtpTimestamp(frame.pts, this.clockRate, VIDEO_CLOCK, this.timestampOffset);
+    const ts = this.timestampOf(frame);
     if (p.length === 0 || p.length > MAX_FRAME_BYTES) {
-      if (p.length) this.framesRefused++;
-      out.reset(ts, this.sequenceNumber, 0, 0);
-      return 0;
+      return this.nothing(out, ts, p.length > 0);
     }
     let width = 0;
     let height = 0;
