@@ -104,25 +104,13 @@ export class StunMessage {
   unknownRequired: number;
 
   constructor() {
-    this.type = 0;
-    this.length = 0;
     this.transactionId = new Uint8Array(TRANSACTION_ID_SIZE);
-    this.username = "";
-    this.hasPriority = false;
-    this.priority = 0;
-    this.useCandidate = false;
-    this.iceControlling = false;
-    this.iceControlled = false;
-    this.tieBreakerHi = 0;
-    this.tieBreakerLo = 0;
-    this.mappedFamily = 0;
-    this.mappedPort = 0;
-    this.mappedAddress = "";
-    this.errorCode = 0;
-    this.errorReason = "";
-    this.integrityOffset = -1;
-    this.fingerprintOffset = -1;
-    this.unknownRequired = 0;
+    // The same values reset() sets.
+    this.type = this.length = this.priority = this.tieBreakerHi = this.tieBreakerLo = 0;
+    this.mappedFamily = this.mappedPort = this.errorCode = this.unknownRequired = 0;
+    this.username = this.mappedAddress = this.errorReason = "";
+    this.hasPriority = this.useCandidate = this.iceControlling = this.iceControlled = false;
+    this.integrityOffset = this.fingerprintOffset = -1;
   }
 
   reset(): void {
