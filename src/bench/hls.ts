@@ -14,7 +14,7 @@ import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import { type BenchReport, reportText } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 
@@ -24,24 +24,12 @@ const DEFAULT_RTMP_PORT = 1935;
 /** Blocking requests: the server answers within three target durations (RFC 8216bis §6.2.5.2). */
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
-export interface HlsBenchOptions {
+export interface HlsBenchOptions extends BenchRunOptions {
   /** The stream's LL-HLS URL: its folder (`http://host:8080/live/bench/`), index.m3u8 or stream.m3u8. */
   url: string;
   /** Where to publish (default rtmp://HOST:1935/PATH with the URL's host and path). */
   publishUrl?: string;
-  viewers: number;
-  durationS: number;
-  bitrateMbps: number;
-  fps: number;
-  gopS: number;
-  rampMs: number;
-  pid?: number;
-  warmupMs?: number;
-  drainMs?: number;
-  setupTimeoutMs?: number;
   requestTimeoutMs?: number;
-  progress?: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 /** The request side of an hls run: what the clients asked for, per second of the window. */

@@ -10,32 +10,16 @@ import { BenchPublisher } from "./publisher.ts";
 import type { BenchReport } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
 import { RtmpViewer, type ViewerTarget } from "./rtmp-viewer.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, sleep, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, sleep, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 
 export { BenchError } from "./run.ts";
 
-export interface RtmpBenchOptions {
+export interface RtmpBenchOptions extends BenchRunOptions {
   url: string;
-  viewers: number;
-  durationS: number;
-  bitrateMbps: number;
-  fps: number;
-  gopS: number;
-  rampMs: number;
   /** Extra viewers that play for a second and then stop reading (TCP window closed) for the whole run. */
   stalled?: number;
-  /** Also measure this process's CPU (the server's). */
-  pid?: number;
-  warmupMs?: number;
-  drainMs?: number;
-  /** Limit for connecting and starting to publish or play. */
-  setupTimeoutMs?: number;
-  /** Progress lines (to stderr in the CLI). */
-  progress?: (line: string) => void;
-  /** Ends the run early (the window closes at that moment), e.g. on SIGINT. */
-  signal?: AbortSignal;
 }
 
 export function parseRtmpUrl(url: string): Omit<ViewerTarget, "setupTimeoutMs" | "window" | "latency"> {

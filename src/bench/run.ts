@@ -32,6 +32,26 @@ export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 const CHECK_MS = 250;
 const PROGRESS_MS = 5000;
 
+/** What every load bench (rtmp, srt, hls, webrtc) takes besides its URL and its own options. */
+export interface BenchRunOptions {
+  viewers: number;
+  durationS: number;
+  bitrateMbps: number;
+  fps: number;
+  gopS: number;
+  rampMs: number;
+  /** Also measure this process's CPU (the server's). */
+  pid?: number;
+  warmupMs?: number;
+  drainMs?: number;
+  /** Limit for connecting and starting to publish or play. */
+  setupTimeoutMs?: number;
+  /** Progress lines (to stderr in the CLI). */
+  progress?: (line: string) => void;
+  /** Ends the run early (the window closes at that moment), e.g. on SIGINT. */
+  signal?: AbortSignal;
+}
+
 export interface Timeline {
   publisher: BenchPublisher;
   viewers: MeasuredViewer[];

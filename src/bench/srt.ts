@@ -12,7 +12,7 @@ import { parseStreamId } from "../protocols/srt/stream-id.ts";
 import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import type { BenchReport } from "./report.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { SrtTicker } from "./srt-caller.ts";
 import { SrtMediaSink } from "./srt-publisher.ts";
 import { SrtMux, SrtMuxPool } from "./srt-mux.ts";
@@ -22,28 +22,16 @@ import { SyntheticStream } from "./synthetic.ts";
 
 export const DEFAULT_SRT_LATENCY_MS = 120;
 
-export interface SrtBenchOptions {
+export interface SrtBenchOptions extends BenchRunOptions {
   /** srt://host:port?streamid=publish:PATH (or read:PATH, or #!::r=PATH,...). */
   url: string;
   /** The stream path; overrides the URL's stream id. */
   path?: string;
-  viewers: number;
-  durationS: number;
-  bitrateMbps: number;
-  fps: number;
-  gopS: number;
-  rampMs: number;
   /** TSBPD latency asked for by every caller (the larger of both sides' wins). */
   latencyMs?: number;
   passphrase?: string;
-  pid?: number;
-  warmupMs?: number;
-  drainMs?: number;
-  setupTimeoutMs?: number;
   /** Readers on one shared socket (Linux, a server on 127.x); false gives each its own socket. */
   sharedSocket?: boolean;
-  progress?: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface SrtTarget {

@@ -11,7 +11,7 @@ import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import { type BenchReport, reportText } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 import { WhepCounts, WhepViewer, type WhepViewerTarget } from "./whep-viewer.ts";
@@ -20,23 +20,11 @@ export { BenchError } from "./run.ts";
 
 const DEFAULT_RTMP_PORT = 1935;
 
-export interface WebrtcBenchOptions {
+export interface WebrtcBenchOptions extends BenchRunOptions {
   /** The stream's WHEP endpoint: http://host:8080/PATH/whep. */
   url: string;
   /** Where to publish (default rtmp://HOST:1935/PATH with the URL's host and path). */
   publishUrl?: string;
-  viewers: number;
-  durationS: number;
-  bitrateMbps: number;
-  fps: number;
-  gopS: number;
-  rampMs: number;
-  pid?: number;
-  warmupMs?: number;
-  drainMs?: number;
-  setupTimeoutMs?: number;
-  progress?: (line: string) => void;
-  signal?: AbortSignal;
 }
 
 /** Whole-run WebRTC counts of all viewers. */
