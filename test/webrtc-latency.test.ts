@@ -5,25 +5,16 @@
  * decode -> render, for H.264 and VP8. Target (DESIGN): under 200 ms.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { launchChromium, type Browser } from "./helpers/browser.ts";
-import { startSpate, type Spate } from "./helpers/server.ts";
-import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
+import type { Browser } from "./helpers/browser.ts";
+import type { Spate } from "./helpers/server.ts";
+import { waitFor, webrtcPage, type WebRtcPageServer, startWebRtcRig, stopWebRtcRig } from "./helpers/webrtc.ts";
 
 let spate: Spate;
 let browser: Browser;
 let pageServer: WebRtcPageServer;
 
-beforeAll(async () => {
-  spate = await startSpate();
-  pageServer = serveWebRtcPage();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  pageServer?.stop();
-  await spate?.stop();
-});
+beforeAll(async () => ({ spate, browser, pageServer } = await startWebRtcRig()));
+afterAll(() => stopWebRtcRig({ spate, browser, pageServer }));
 
 for (const codec of ["h264", "vp8"]) test(`WHIP -> WHEP (${codec}) glass to glass under 200 ms (median) on loopback`, async () => {
   const path = `live/latency-${codec}`;

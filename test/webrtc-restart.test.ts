@@ -10,9 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
-import { launchChromium, type Browser } from "./helpers/browser.ts";
-import { startSpate, type Spate } from "./helpers/server.ts";
-import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
+import type { Browser } from "./helpers/browser.ts";
+import type { Spate } from "./helpers/server.ts";
+import { waitFor, webrtcPage, type WebRtcPageServer, startWebRtcRig, stopWebRtcRig } from "./helpers/webrtc.ts";
 import { WrtcPublisher, WrtcViewer } from "./helpers/wrtc-peer.ts";
 
 /**
@@ -70,17 +70,8 @@ let spate: Spate;
 let browser: Browser;
 let pageServer: WebRtcPageServer;
 
-beforeAll(async () => {
-  spate = await startSpate();
-  pageServer = serveWebRtcPage();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  pageServer?.stop();
-  await spate?.stop();
-});
+beforeAll(async () => ({ spate, browser, pageServer } = await startWebRtcRig()));
+afterAll(() => stopWebRtcRig({ spate, browser, pageServer }));
 
 interface Transport {
   local: string | null;

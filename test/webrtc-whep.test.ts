@@ -5,26 +5,17 @@
  * time from the viewer's POST to its first decoded frame measured (target < 300 ms).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { launchChromium, type Browser } from "./helpers/browser.ts";
+import type { Browser } from "./helpers/browser.ts";
 import { publishLavfi, type Publisher } from "./helpers/ffmpeg.ts";
-import { startSpate, type Spate } from "./helpers/server.ts";
-import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
+import type { Spate } from "./helpers/server.ts";
+import { waitFor, webrtcPage, type WebRtcPageServer, startWebRtcRig, stopWebRtcRig } from "./helpers/webrtc.ts";
 
 let spate: Spate;
 let browser: Browser;
 let pageServer: WebRtcPageServer;
 
-beforeAll(async () => {
-  spate = await startSpate();
-  pageServer = serveWebRtcPage();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  pageServer?.stop();
-  await spate?.stop();
-});
+beforeAll(async () => ({ spate, browser, pageServer } = await startWebRtcRig()));
+afterAll(() => stopWebRtcRig({ spate, browser, pageServer }));
 
 interface InboundStats {
   packetsReceived: number;

@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FlvTag, decodeAudioTag, decodeVideoTag } from "../src/formats/flv/tag.ts";
 import { RtmpClient } from "../src/protocols/rtmp/client.ts";
 import { AUDIO, VIDEO } from "../src/protocols/rtmp/wire/message-types.ts";
-import { launchChromium, type Browser } from "./helpers/browser.ts";
+import type { Browser } from "./helpers/browser.ts";
 import { ffprobe, readToFile, tempFile } from "./helpers/ffmpeg.ts";
 import { describeExit, spawnBounded } from "./helpers/process.ts";
 import { downloadSegments, waitSegments } from "./helpers/hls.ts";
-import { startSpate, type Spate } from "./helpers/server.ts";
-import { serveWebRtcPage, waitFor, webrtcPage, type WebRtcPageServer } from "./helpers/webrtc.ts";
+import type { Spate } from "./helpers/server.ts";
+import { waitFor, webrtcPage, type WebRtcPageServer, startWebRtcRig, stopWebRtcRig } from "./helpers/webrtc.ts";
 
 /**
  * decodeErrors for variable-frame-rate video: a browser's frame times follow its capture and CPU,
@@ -67,17 +67,8 @@ let spate: Spate;
 let browser: Browser;
 let pageServer: WebRtcPageServer;
 
-beforeAll(async () => {
-  spate = await startSpate();
-  pageServer = serveWebRtcPage();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  pageServer?.stop();
-  await spate?.stop();
-});
+beforeAll(async () => ({ spate, browser, pageServer } = await startWebRtcRig()));
+afterAll(() => stopWebRtcRig({ spate, browser, pageServer }));
 
 const streamInfo = async (path: string) => {
   const r = await spate.request(`/api/v1/streams/${path}`);

@@ -8,7 +8,8 @@
  *   await page.evaluate(`publish(${JSON.stringify(url)}, "h264")`);
  */
 import type { Page } from "playwright-core";
-import type { Browser } from "./browser.ts";
+import { launchChromium, type Browser } from "./browser.ts";
+import { startSpate, type Spate } from "./server.ts";
 
 const SCRIPT = String.raw`
 let pc = null, location_ = null, viewer = null, viewerLocation = null, postAt = 0, firstFrameAt = 0;
@@ -239,4 +240,23 @@ export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeout
     await Bun.sleep(everyMs);
   }
   throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** What most browser WebRTC tests share: a spate, the page server and one Chromium. */
+export interface WebRtcRig {
+  spate: Spate;
+  browser: Browser;
+  pageServer: WebRtcPageServer;
+}
+
+export async function startWebRtcRig(flags: string[] = []): Promise<WebRtcRig> {
+  const spate = await startSpate(flags);
+  const pageServer = serveWebRtcPage();
+  return { spate, pageServer, browser: await launchChromium() };
+}
+
+export async function stopWebRtcRig(r: Partial<WebRtcRig>): Promise<void> {
+  await r.browser?.close();
+  r.pageServer?.stop();
+  await r.spate?.stop();
 }
