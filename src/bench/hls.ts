@@ -14,7 +14,7 @@ import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import { type BenchReport, reportText } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, parseSchemeUrl, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 
@@ -53,13 +53,7 @@ export type HlsBenchReport = BenchReport & { hls: HlsSection };
 
 /** The media playlist URL and the stream path of an LL-HLS URL. */
 export function parseHlsUrl(url: string): { playlistUrl: string; path: string; hostname: string } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`not a URL: ${url}`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`not an http(s):// URL: ${url}`);
+  const u = parseSchemeUrl(url, ["http", "https"]);
   let dir = u.pathname;
   if (dir.endsWith(`/${CMAF_URLS.multivariant}`) || dir.endsWith(`/${CMAF_URLS.mediaPlaylist}`)) dir = dir.slice(0, dir.lastIndexOf("/") + 1);
   else if (dir.endsWith(".m3u8")) throw new Error(`spate's playlists are ${CMAF_URLS.multivariant} and ${CMAF_URLS.mediaPlaylist}: ${url}`);

@@ -10,7 +10,7 @@ import { BenchPublisher } from "./publisher.ts";
 import type { BenchReport } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
 import { RtmpViewer, type ViewerTarget } from "./rtmp-viewer.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, sleep, type BenchRunOptions, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, parseSchemeUrl, runTimeline, sleep, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 
@@ -23,13 +23,7 @@ export interface RtmpBenchOptions extends BenchRunOptions {
 }
 
 export function parseRtmpUrl(url: string): Omit<ViewerTarget, "setupTimeoutMs" | "window" | "latency"> {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`not a URL: ${url}`);
-  }
-  if (u.protocol !== "rtmp:") throw new Error(`not an rtmp:// URL: ${url}`);
+  const u = parseSchemeUrl(url, ["rtmp"]);
   const segments = u.pathname.split("/").filter(Boolean).map(decodeURIComponent);
   if (segments.length < 2) throw new Error(`the URL needs an app and a stream key (rtmp://host:port/app/key): ${url}`);
   const port = Number(u.port) || 1935;

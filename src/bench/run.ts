@@ -32,6 +32,18 @@ export const DEFAULT_SETUP_TIMEOUT_MS = 10_000;
 const CHECK_MS = 250;
 const PROGRESS_MS = 5000;
 
+/** `url` parsed, with one of `schemes` ("rtmp", "http", ...); an Error naming what is wrong otherwise. */
+export function parseSchemeUrl(url: string, schemes: readonly string[]): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`not a URL: ${url}`);
+  }
+  if (!schemes.includes(u.protocol.slice(0, -1))) throw new Error(`not an ${schemes.length > 1 ? `${schemes[0]}(s)` : schemes[0]}:// URL: ${url}`);
+  return u;
+}
+
 /** What every load bench (rtmp, srt, hls, webrtc) takes besides its URL and its own options. */
 export interface BenchRunOptions {
   viewers: number;

@@ -12,7 +12,7 @@ import { parseStreamId } from "../protocols/srt/stream-id.ts";
 import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import type { BenchReport } from "./report.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, parseSchemeUrl, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { SrtTicker } from "./srt-caller.ts";
 import { SrtMediaSink } from "./srt-publisher.ts";
 import { SrtMux, SrtMuxPool } from "./srt-mux.ts";
@@ -48,13 +48,7 @@ export interface SrtTarget {
  * the `streamid` parameter in any form the server reads (`publish:P`, `read:P`, `#!::r=P,...`).
  */
 export function parseSrtUrl(url: string, path?: string): SrtTarget {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`not a URL: ${url}`);
-  }
-  if (u.protocol !== "srt:") throw new Error(`not an srt:// URL: ${url}`);
+  const u = parseSchemeUrl(url, ["srt"]);
   const port = Number(u.port);
   if (!port) throw new Error(`the URL needs a port (srt://host:port?streamid=publish:PATH): ${url}`);
   const streamId = u.searchParams.get("streamid");

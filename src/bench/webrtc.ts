@@ -11,7 +11,7 @@ import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import { type BenchReport, reportText } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, parseSchemeUrl, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 import { WhepCounts, WhepViewer, type WhepViewerTarget } from "./whep-viewer.ts";
@@ -58,13 +58,7 @@ export type WebrtcBenchReport = BenchReport & { webrtc: WebrtcSection };
 
 /** The stream path and host of a WHEP URL (http://host:8080/PATH/whep). */
 export function parseWhepUrl(url: string): { whepUrl: string; path: string; hostname: string } {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new Error(`not a URL: ${url}`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`not an http(s):// URL: ${url}`);
+  const u = parseSchemeUrl(url, ["http", "https"]);
   if (!u.pathname.endsWith("/whep")) throw new Error(`a WHEP URL ends in /whep (http://host:8080/live/cam1/whep): ${url}`);
   const path = decodeURIComponent(u.pathname.slice(1, -"/whep".length));
   if (!path) throw new Error(`the URL needs a stream path (http://host:8080/live/cam1/whep): ${url}`);
