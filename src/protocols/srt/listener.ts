@@ -3,12 +3,11 @@ import { PathBusyError, isValidPath, type PathTable, type SourceHandle, type Sou
 import type { Logger } from "../../core/log.ts";
 import { SrtEgress } from "./egress.ts";
 import { SrtHandshakeGate } from "./handshake-gate.ts";
-import { UdpBatch } from "./udp-batch.ts";
+import { listenUdpPort, UdpBatch } from "./udp-batch.ts";
 import { TsIngest } from "./ingest.ts";
 import { SrtSession } from "./session.ts";
 import type { SrtAcceptResult } from "./session-handshake.ts";
 import { parseStreamId } from "./stream-id.ts";
-import { findUdpSocketFd, setUdpSocketBuffers } from "../../server/socket-buffers.ts";
 import { HS_INDUCTION, REJX_BAD_REQUEST, REJX_CONFLICT, REJX_NOTFOUND } from "./wire/constants.ts";
 
 export interface SrtListenerOptions {
@@ -78,22 +77,7 @@ export class SrtListener implements SourceProvider {
   }
 
   async listen(): Promise<void> {
-    this.socket = await Bun.udpSocket({
-      hostname: this.opts.host,
-      port: this.opts.port,
-      binaryType: "uint8array",
-      socket: {
-        data: (_s, buf, port, address) => this.onDatagram(buf, port, address),
-        // ICMP errors for a peer that went away (ECONNREFUSED): its session times out on its own.
-        error: (_s, e) => this.log.debug("udp error", { error: String((e as Error | undefined)?.message ?? e) }),
-      },
-    });
-    if (this.opts.socketBufferBytes) {
-      const r = setUdpSocketBuffers(this.socket.port, this.opts.socketBufferBytes);
-      if (typeof r === "string") this.log.warn("kept the default UDP buffers", { reason: r });
-      else this.log.debug("UDP buffers", { receive: r.rcvBytes, send: r.sndBytes });
-    }
-    if (this.opts.gso !== false) this.batch.useGso(findUdpSocketFd(this.socket.port));
+    this.socket = await listenUdpPort(this.opts, this.batch, this.log, (buf, port, address) => this.onDatagram(buf, port, address));
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 

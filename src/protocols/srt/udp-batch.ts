@@ -7,7 +7,10 @@
  * The copy frees the caller's buffer at once (sessions reuse one scratch buffer for control
  * packets); nothing is allocated per datagram.
  */
+import type { udp } from "bun";
 import { ptr } from "bun:ffi";
+import type { Logger } from "../../core/log.ts";
+import { findUdpSocketFd, setUdpSocketBuffers } from "../../server/socket-buffers.ts";
 import { GSO_MAX_BYTES, GSO_MAX_SEGMENTS, GsoBatch } from "../../server/udp-gso.ts";
 
 export const BATCH_SLOTS = 256;
@@ -145,4 +148,42 @@ export class UdpBatch {
     }
     return took;
   }
+}
+
+export interface UdpPortOptions {
+  host?: string;
+  port: number;
+  /** Kernel receive and send buffers for the port (0 or absent: the system default). */
+  socketBufferBytes?: number;
+  /** false: Bun's sendMany, never UDP GSO. */
+  gso?: boolean;
+}
+
+/**
+ * Binds one protocol's shared UDP port (SRT, WebRTC): datagrams to `onDatagram`, the socket buffers
+ * enlarged, and `batch` sending through UDP GSO where it can.
+ */
+export async function listenUdpPort(
+  o: UdpPortOptions,
+  batch: UdpBatch,
+  log: Logger,
+  onDatagram: (buf: Uint8Array, port: number, address: string) => void,
+): Promise<udp.Socket<"uint8array">> {
+  const socket = await Bun.udpSocket({
+    hostname: o.host,
+    port: o.port,
+    binaryType: "uint8array",
+    socket: {
+      data: (_s, buf, port, address) => onDatagram(buf, port, address),
+      // ICMP errors for a peer that went away (ECONNREFUSED): its session times out on its own.
+      error: (_s, e) => log.debug("udp error", { error: String((e as Error | undefined)?.message ?? e) }),
+    },
+  });
+  if (o.socketBufferBytes) {
+    const r = setUdpSocketBuffers(socket.port, o.socketBufferBytes);
+    if (typeof r === "string") log.warn("kept the default UDP buffers", { reason: r });
+    else log.debug("UDP buffers", { receive: r.rcvBytes, send: r.sndBytes });
+  }
+  if (o.gso !== false) batch.useGso(findUdpSocketFd(socket.port));
+  return socket;
 }

@@ -17,8 +17,7 @@
  */
 import type { udp } from "bun";
 import type { Logger } from "../../core/log.ts";
-import { findUdpSocketFd, setUdpSocketBuffers } from "../../server/socket-buffers.ts";
-import { UdpBatch } from "../srt/udp-batch.ts";
+import { listenUdpPort, UdpBatch } from "../srt/udp-batch.ts";
 import { MAX_DATAGRAM, SessionCounters, WebRtcSession } from "./session.ts";
 import { classify, KIND_DTLS, KIND_RTCP, KIND_RTP, KIND_STUN } from "./wire/demux.ts";
 import { randomIceString } from "./ice.ts";
@@ -134,20 +133,7 @@ export class WebRtcListener {
   }
 
   async listen(): Promise<void> {
-    this.socket = await Bun.udpSocket({
-      hostname: this.opts.host,
-      port: this.opts.port,
-      binaryType: "uint8array",
-      socket: {
-        data: (_s, buf, port, address) => this.onDatagram(buf, port, address),
-        error: (_s, e) => this.log.debug("udp error", { error: String((e as Error | undefined)?.message ?? e) }),
-      },
-    });
-    if (this.opts.socketBufferBytes) {
-      const r = setUdpSocketBuffers(this.socket.port, this.opts.socketBufferBytes);
-      if (typeof r === "string") this.log.warn("kept the default UDP buffers", { reason: r });
-    }
-    if (this.opts.gso !== false) this.batch.useGso(findUdpSocketFd(this.socket.port));
+    this.socket = await listenUdpPort(this.opts, this.batch, this.log, (buf, port, address) => this.onDatagram(buf, port, address));
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.timer.unref?.();
   }
