@@ -31,6 +31,24 @@ export function measureAllocations(viewers: number, frames = 200): AllocFigures 
   return { viewers, objectsPerFrame: Math.round(total * 100) / 100, byType };
 }
 
+/** New heap objects over `calls` calls of `fn`, after `warm` calls and a full GC. */
+function census(fn: () => unknown, calls: number, warm: number): number {
+  for (let i = 0; i < warm; i++) fn();
+  Bun.gc(true);
+  const before = heapStats().objectTypeCounts;
+  for (let i = 0; i < calls; i++) fn();
+  const after = heapStats().objectTypeCounts;
+  let total = 0;
+  for (const k of Object.keys(after)) total += Math.max(0, (after[k] ?? 0) - (before[k] ?? 0));
+  return total;
+}
+
+/** Heap objects one call of `fn` allocates, less what the census itself does (heapStats() builds its own result), to 0.01. */
+export function objectsPerCall(fn: () => unknown, calls: number, warm = 200): number {
+  const baseline = census(() => {}, calls, warm);
+  return Math.max(0, Math.round(((census(fn, calls, warm) - baseline) / calls) * 100) / 100);
+}
+
 if (import.meta.main) {
   for (const v of [10, 1000]) {
     const a = measureAllocations(v);

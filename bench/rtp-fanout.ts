@@ -7,8 +7,8 @@
  * frame (JSC heap census) at 10 and 500 viewers. `bun bench/rtp-fanout.ts --json` prints the figures
  * for bench/run.ts.
  */
-import { heapStats } from "bun:jsc";
 import { bench, do_not_optimize, run, summary } from "mitata";
+import { objectsPerCall } from "./alloc.ts";
 import { describeAvcConfig } from "../src/codecs/h264.ts";
 import { fixture } from "../src/codecs/h264.cases.ts";
 import { PUMP_SKIPPED, RingCursor, type ByteSink } from "../src/core/ring-cursor.ts";
@@ -94,19 +94,7 @@ export function rtpFanoutFixture(viewers: number) {
 
 /** Heap objects allocated per frame (census over a window too short for a GC), less the census's own. */
 function objectsPerFrame(viewers: number, frames = 200): number {
-  const f = rtpFanoutFixture(viewers);
-  const census = (fn: () => void) => {
-    for (let i = 0; i < 200; i++) fn();
-    Bun.gc(true);
-    const before = heapStats().objectTypeCounts;
-    for (let i = 0; i < frames; i++) fn();
-    const after = heapStats().objectTypeCounts;
-    let total = 0;
-    for (const k of Object.keys(after)) total += Math.max(0, (after[k] ?? 0) - (before[k] ?? 0));
-    return total;
-  };
-  const baseline = census(() => {});
-  return Math.max(0, Math.round(((census(f.push) - baseline) / frames) * 100) / 100);
+  return objectsPerCall(rtpFanoutFixture(viewers).push, frames);
 }
 
 const counts = [0, 10, 500];

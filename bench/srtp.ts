@@ -5,8 +5,8 @@
  * objects per packet (JSC heap census over a window too short for a GC). `bun bench/srtp.ts --json`
  * prints the figures for bench/run.ts.
  */
-import { heapStats } from "bun:jsc";
 import { bench, do_not_optimize, run, summary } from "mitata";
+import { objectsPerCall } from "./alloc.ts";
 import { SrtpContext } from "../src/protocols/webrtc/srtp/context.ts";
 import { nodeCrypto, type SrtpCrypto } from "../src/protocols/webrtc/srtp/crypto.ts";
 import { openLibcrypto } from "../src/protocols/webrtc/srtp/libcrypto.ts";
@@ -29,21 +29,9 @@ function fixture(profile: SrtpProfile, crypto: SrtpCrypto) {
   };
 }
 
-function census(fn: () => number, packets: number): number {
-  for (let i = 0; i < 2000; i++) fn();
-  Bun.gc(true);
-  const before = heapStats().objectTypeCounts;
-  for (let i = 0; i < packets; i++) fn();
-  const after = heapStats().objectTypeCounts;
-  let total = 0;
-  for (const k of Object.keys(after)) total += Math.max(0, (after[k] ?? 0) - (before[k] ?? 0));
-  return total;
-}
-
-/** Objects per call, less what the census itself allocates (heapStats() builds its own result). */
+/** Objects per call, less what the census itself allocates. */
 function objectsPerPacket(protect: () => number, packets = 1000): number {
-  const baseline = census(() => 0, packets);
-  return Math.max(0, Math.round(((census(protect, packets) - baseline) / packets) * 100) / 100);
+  return objectsPerCall(protect, packets, 2000);
 }
 
 const lib = openLibcrypto();

@@ -14,8 +14,8 @@
  * the target bitrate), and the delay is the fake time from the packet's arrival to a viewer getting
  * the first packet of that frame. `bun bench/whip-forward.ts --json` prints the figures.
  */
-import { heapStats } from "bun:jsc";
 import { bench, do_not_optimize, run, summary } from "mitata";
+import { objectsPerCall } from "./alloc.ts";
 import { fixture } from "../src/codecs/h264.cases.ts";
 import type { Frame } from "../src/core/frame.ts";
 import { PUMP_SKIPPED, RingCursor, type ByteSink } from "../src/core/ring-cursor.ts";
@@ -181,20 +181,8 @@ function firstPacketDelay(mode: Mode): { meanMs: number; keyframeMs: number } {
 }
 
 function objectsPerPacket(mode: Mode, viewers: number, frames = 120): number {
-  const f = whipFixture(mode, viewers);
   const packetsPerFrame = GOP_PACKETS.length / GOP;
-  const census = (fn: () => void) => {
-    for (let i = 0; i < GOP; i++) fn();
-    Bun.gc(true);
-    const before = heapStats().objectTypeCounts;
-    for (let i = 0; i < frames; i++) fn();
-    const after = heapStats().objectTypeCounts;
-    let total = 0;
-    for (const k of Object.keys(after)) total += Math.max(0, (after[k] ?? 0) - (before[k] ?? 0));
-    return total;
-  };
-  const baseline = census(() => {});
-  return Math.max(0, Math.round(((census(f.pushFrame) - baseline) / frames / packetsPerFrame) * 100) / 100);
+  return Math.round((objectsPerCall(whipFixture(mode, viewers).pushFrame, frames, GOP) / packetsPerFrame) * 100) / 100;
 }
 
 const MODES: Mode[] = ["packetize", "forward"];
