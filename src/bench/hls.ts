@@ -14,13 +14,12 @@ import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import { type BenchReport, reportText } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, parseSchemeUrl, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, defaultPublishUrl, parseSchemeUrl, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 
 export { BenchError } from "./run.ts";
 
-const DEFAULT_RTMP_PORT = 1935;
 /** Blocking requests: the server answers within three target durations (RFC 8216bis §6.2.5.2). */
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
@@ -68,7 +67,7 @@ export async function runHlsBench(o: HlsBenchOptions): Promise<HlsBenchReport> {
   const setupTimeoutMs = o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
   const progress = o.progress ?? (() => {});
   const { playlistUrl, path, hostname } = parseHlsUrl(o.url);
-  const publishUrl = o.publishUrl ?? `rtmp://${hostname.includes(":") ? `[${hostname}]` : hostname}:${DEFAULT_RTMP_PORT}/${path}`;
+  const publishUrl = o.publishUrl ?? defaultPublishUrl(hostname, path);
 
   const window = new MeasureWindow();
   const latency = new LatencyHistogram();

@@ -44,6 +44,11 @@ export function parseSchemeUrl(url: string, schemes: readonly string[]): URL {
   return u;
 }
 
+/** Where an HTTP-played bench publishes when not told: RTMP on the default port of the URL's host, same path. */
+export function defaultPublishUrl(hostname: string, path: string): string {
+  return `rtmp://${hostname.includes(":") ? `[${hostname}]` : hostname}:1935/${path}`;
+}
+
 /** What every load bench (rtmp, srt, hls, webrtc) takes besides its URL and its own options. */
 export interface BenchRunOptions {
   viewers: number;

@@ -11,14 +11,13 @@ import { MeasureWindow } from "./measured-viewer.ts";
 import { BenchPublisher } from "./publisher.ts";
 import { type BenchReport, reportText } from "./report.ts";
 import { RtmpMediaSink } from "./rtmp-publisher.ts";
-import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, parseSchemeUrl, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
+import { BenchError, DEFAULT_DRAIN_MS, DEFAULT_SETUP_TIMEOUT_MS, DEFAULT_WARMUP_MS, buildReport, reportOrThrow, defaultPublishUrl, parseSchemeUrl, runTimeline, type BenchRunOptions, type Measured } from "./run.ts";
 import { LatencyHistogram } from "./stats.ts";
 import { SyntheticStream } from "./synthetic.ts";
 import { WhepCounts, WhepViewer, type WhepViewerTarget } from "./whep-viewer.ts";
 
 export { BenchError } from "./run.ts";
 
-const DEFAULT_RTMP_PORT = 1935;
 
 export interface WebrtcBenchOptions extends BenchRunOptions {
   /** The stream's WHEP endpoint: http://host:8080/PATH/whep. */
@@ -70,7 +69,7 @@ export async function runWebrtcBench(o: WebrtcBenchOptions): Promise<WebrtcBench
   const setupTimeoutMs = o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
   const progress = o.progress ?? (() => {});
   const { whepUrl, path, hostname } = parseWhepUrl(o.url);
-  const publishUrl = o.publishUrl ?? `rtmp://${hostname.includes(":") ? `[${hostname}]` : hostname}:${DEFAULT_RTMP_PORT}/${path}`;
+  const publishUrl = o.publishUrl ?? defaultPublishUrl(hostname, path);
 
   const window = new MeasureWindow();
   const latency = new LatencyHistogram();
